@@ -1,0 +1,54 @@
+#include "engine/random.h"
+
+#include "kernels/philox.h"
+
+namespace aafgan {
+
+void Generator::normal_(Tensor& t, double mean, double std) {
+  check_cpu("normal_", t);
+  const uint64_t start = advance(static_cast<uint64_t>(t.numel()));
+  dispatch(t.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t.data<T>();
+    for (int64_t i = 0, n = t.numel(); i < n; ++i)
+      p[i] = static_cast<T>(mean + std * kernels::philox_normal(seed_, start, static_cast<uint64_t>(i), stream_));
+  });
+}
+
+void Generator::uniform_(Tensor& t, double low, double high) {
+  check_cpu("uniform_", t);
+  const uint64_t start = advance(static_cast<uint64_t>(t.numel()));
+  dispatch(t.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t.data<T>();
+    for (int64_t i = 0, n = t.numel(); i < n; ++i)
+      p[i] = static_cast<T>(low + (high - low) * kernels::philox_uniform(seed_, start, static_cast<uint64_t>(i), stream_));
+  });
+}
+
+double Generator::next_uniform() { return kernels::philox_uniform(seed_, advance(1), 0, stream_); }
+
+uint64_t Generator::next_below(uint64_t n) {
+  AAFGAN_CHECK(n > 0, "next_below(0)");
+  // 64 random bits reduced by rejection, so every value is equally likely.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  for (;;) {
+    const kernels::Philox4x32 r = kernels::philox4x32(seed_, advance(1), stream_);
+    const uint64_t bits = (static_cast<uint64_t>(r.v[0]) << 32) | r.v[1];
+    if (bits < limit) return bits % n;
+  }
+}
+
+Tensor randn(const Shape& shape, Generator& gen, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype);
+  gen.normal_(t);
+  return t;
+}
+
+Tensor rand(const Shape& shape, Generator& gen, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype);
+  gen.uniform_(t);
+  return t;
+}
+
+}  // namespace aafgan

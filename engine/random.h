@@ -1,0 +1,42 @@
+#pragma once
+#include <cstdint>
+
+#include "engine/tensor.h"
+
+namespace aafgan {
+
+// A counter-based generator: its whole state is (seed, offset). Each draw of n numbers
+// consumes counters [offset, offset + n), so the same seed gives the same numbers on any
+// device and a checkpoint restores a run exactly by saving two integers.
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0, uint32_t stream = 0) : seed_(seed), stream_(stream) {}
+
+  uint64_t seed() const { return seed_; }
+  uint64_t offset() const { return offset_; }
+  uint32_t stream() const { return stream_; }
+  void set_state(uint64_t seed, uint64_t offset) { seed_ = seed; offset_ = offset; }
+
+  // Reserves n counters and returns the first.
+  uint64_t advance(uint64_t n) {
+    const uint64_t start = offset_;
+    offset_ += n;
+    return start;
+  }
+
+  void normal_(Tensor& t, double mean = 0.0, double std = 1.0);
+  void uniform_(Tensor& t, double low = 0.0, double high = 1.0);
+  // Uniform integer in [0, n): for shuffles and random labels.
+  uint64_t next_below(uint64_t n);
+  double next_uniform();
+
+ private:
+  uint64_t seed_;
+  uint64_t offset_ = 0;
+  uint32_t stream_;
+};
+
+Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::f32);
+Tensor rand(const Shape& shape, Generator& gen, DType dtype = DType::f32);
+
+}  // namespace aafgan

@@ -1,0 +1,168 @@
+#include "engine/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace aafgan {
+
+namespace {
+constexpr size_t kAlignment = 64;  // a cache line; also what AVX-512 loads like
+}
+
+Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
+  if (!device.is_cpu())
+    fail("cannot allocate {} bytes on {}: this build's tensors live on the cpu", bytes, device.str());
+  const size_t rounded = ((bytes + kAlignment - 1) / kAlignment) * kAlignment;
+  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (!data_) fail("out of host memory allocating {} bytes", bytes);
+}
+
+Storage::~Storage() { std::free(data_); }
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype), device);
+  impl->shape = shape;
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  std::memset(t.raw_data(), 0, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::from_vector(const Shape& shape, const std::vector<double>& values, DType dtype) {
+  AAFGAN_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "from_vector: {} values for shape {}",
+               values.size(), shape.str());
+  Tensor t = empty(shape, dtype);
+  dispatch(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = t.data<T>();
+    for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+  });
+  return t;
+}
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_) fail("use of an undefined tensor");
+  return *impl_;
+}
+
+std::string Tensor::str() const {
+  if (!impl_) return "undefined tensor";
+  return fmt::format("{}{} on {}", dtype_name(dtype()), shape().str(), device().str());
+}
+
+template <typename T>
+T* Tensor::data() const {
+  if (dtype() != dtype_of<T>())
+    fail("tensor {} accessed as {}", str(), dtype_name(dtype_of<T>()));
+  return static_cast<T*>(impl().storage->data()) + impl().offset;
+}
+template float* Tensor::data<float>() const;
+template double* Tensor::data<double>() const;
+
+void* Tensor::raw_data() const {
+  return static_cast<char*>(impl().storage->data()) + impl().offset * static_cast<int64_t>(dtype_size(dtype()));
+}
+
+double Tensor::item() const {
+  AAFGAN_CHECK(numel() == 1, "item() needs a one-element tensor, got {}", str());
+  check_cpu("item", *this);
+  return dispatch(dtype(), [&](auto tag) -> double { return static_cast<double>(*data<typename decltype(tag)::type>()); });
+}
+
+std::vector<double> Tensor::to_vector() const {
+  check_cpu("to_vector", *this);
+  std::vector<double> out(static_cast<size_t>(numel()));
+  dispatch(dtype(), [&](auto tag) {
+    const auto* p = data<typename decltype(tag)::type>();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(p[i]);
+  });
+  return out;
+}
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  AAFGAN_CHECK(is_leaf(), "requires_grad can only be changed on a leaf tensor ({} is an op's output)", str());
+  impl().requires_grad = on;
+  if (!on) impl().grad.reset();
+  return *this;
+}
+
+Tensor Tensor::detach() const {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = this->impl().storage;
+  impl->offset = this->impl().offset;
+  impl->shape = shape();
+  impl->dtype = dtype();
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape(), dtype(), device());
+  check_cpu("clone", *this);
+  std::memcpy(t.raw_data(), raw_data(), nbytes());
+  return t;
+}
+
+Tensor Tensor::to(DType target) const {
+  Tensor t = empty(shape(), target, device());
+  t.copy_(*this);
+  return t;
+}
+
+Tensor& Tensor::fill_(double value) {
+  check_cpu("fill_", *this);
+  dispatch(dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = data<T>();
+    const T v = static_cast<T>(value);
+    for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
+  });
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  AAFGAN_CHECK(src.shape() == shape(), "copy_: source {} does not match destination {}", src.str(), str());
+  check_cpu("copy_", *this);
+  check_cpu("copy_", src);
+  if (src.dtype() == dtype()) {
+    std::memmove(raw_data(), src.raw_data(), nbytes());
+    return *this;
+  }
+  dispatch(dtype(), [&](auto dst_tag) {
+    using D = typename decltype(dst_tag)::type;
+    dispatch(src.dtype(), [&](auto src_tag) {
+      using S = typename decltype(src_tag)::type;
+      D* d = data<D>();
+      const S* s = src.data<S>();
+      for (int64_t i = 0, n = numel(); i < n; ++i) d[i] = static_cast<D>(s[i]);
+    });
+  });
+  return *this;
+}
+
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype()) fail("{}: dtype mismatch between {} and {}", op, a.str(), b.str());
+}
+
+void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.device() != b.device()) fail("{}: device mismatch between {} and {}", op, a.str(), b.str());
+}
+
+void check_cpu(const char* op, const Tensor& t) {
+  if (!t.device().is_cpu()) fail("{}: {} is not on the cpu; this build runs ops on the cpu only", op, t.str());
+}
+
+}  // namespace aafgan
