@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Packs the build's Debian dependencies into .gpudeps/ (git-ignored) so the project builds on a
+# GPU machine that has CUDA and CMake but no package registry. tools/gpu_check.sh points CMake
+# at it when the machine itself lacks the packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf .gpudeps && mkdir -p .gpudeps/debs
+(cd .gpudeps/debs && apt-get download -qq libeigen3-dev libfmt-dev libfmt9 doctest-dev nlohmann-json3-dev zlib1g-dev \
+  libjpeg62-turbo-dev libjpeg62-turbo libpng-dev libpng16-16 >/dev/null)
+for deb in .gpudeps/debs/*.deb; do dpkg-deb -x "$deb" .gpudeps/root; done
+rm -rf .gpudeps/debs .gpudeps/root/usr/share/doc .gpudeps/root/usr/share/man
+du -sh .gpudeps
