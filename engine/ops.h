@@ -67,7 +67,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 // Batch normalisation over N, H, W per channel of x [N, C, H, W] (or [N, C]). In training it
 // normalises with the batch statistics and updates the running ones in place
 // (running = (1 − momentum)·running + momentum·batch, unbiased batch variance, as PyTorch);
-// in eval it uses the running statistics. weight/bias [C] may be undefined (no affine).
+// in eval it uses the running statistics. weight/bias [C] may be undefined (no affine). In
+// training both running tensors may be undefined (statistics not tracked); eval needs them.
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
                   Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
