@@ -68,7 +68,7 @@ void gradcheck(const std::string& what, const OpFn& fn, const std::vector<Tensor
       const double numeric = (up - down) / (2 * opt.eps);
       const double a = analytic[static_cast<size_t>(j)];
       if (std::fabs(a - numeric) > atol + rtol * std::fabs(numeric) && bad++ < 5)
-        FAIL_CHECK(what << " (" << dtype_name(dtype) << "): d/d input" << k << "[" << j << "] analytic " << a
+        FAIL_CHECK(what << " (" << std::string(dtype_name(dtype)) << "): d/d input" << k << "[" << j << "] analytic " << a
                         << " numeric " << numeric);
     }
     CHECK_MESSAGE(bad == 0, what << ": " << bad << " mismatching elements in input " << k);
