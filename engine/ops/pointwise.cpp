@@ -1,0 +1,111 @@
+// Elementary maps: a forward loop and a recorded backward, each from kernels/pointwise_math.h.
+#include "engine/ops/pointwise.h"
+
+#include "engine/autograd.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/pointwise_math.h"
+
+namespace aafgan {
+
+namespace {
+
+using kernels::cpu::parallel_for;
+
+template <typename Fwd>
+Tensor map_unary(const char* op, const Tensor& x, Fwd fwd) {
+  check_cpu(op, x);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    parallel_for(x.numel(), [&](int64_t i) { py[i] = fwd(px[i]); });
+  });
+  return y;
+}
+
+// gx[i] = bwd(saved[i], g[i]), saved being the input or the output, whichever the formula uses.
+template <typename Bwd>
+Tensor map_grad(const char* op, const Tensor& saved, const Tensor& g, Bwd bwd) {
+  check_cpu(op, g);
+  Tensor gx = Tensor::empty(saved.shape(), saved.dtype(), saved.device());
+  dispatch(saved.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* ps = saved.data<T>();
+    const T* pg = g.data<T>();
+    T* po = gx.data<T>();
+    parallel_for(saved.numel(), [&](int64_t i) { po[i] = bwd(ps[i], pg[i]); });
+  });
+  return gx;
+}
+
+// The common shape of every op here: forward from x, backward from the saved x or y.
+template <typename Fwd, typename Bwd>
+Tensor unary_op(const char* op, const Tensor& x, bool save_output, Fwd fwd, Bwd bwd) {
+  Tensor y = map_unary(op, x, fwd);
+  const Tensor saved = save_output ? y.detach() : x;
+  autograd::record(op, {x}, y, [op, saved, bwd](const Tensor& g, autograd::Grads& grads) {
+    grads.set(0, map_grad(op, saved, g, bwd));
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor sqrt(const Tensor& x) {
+  return unary_op(
+      "sqrt", x, true, [](auto v) { return kernels::sqrt_fwd(v); },
+      [](auto y, auto g) { return kernels::sqrt_bwd_y(y, g); });
+}
+
+Tensor exp(const Tensor& x) {
+  return unary_op(
+      "exp", x, true, [](auto v) { return kernels::exp_fwd(v); },
+      [](auto y, auto g) { return kernels::exp_bwd_y(y, g); });
+}
+
+Tensor log(const Tensor& x) {
+  return unary_op(
+      "log", x, false, [](auto v) { return kernels::log_fwd(v); },
+      [](auto v, auto g) { return kernels::log_bwd_x(v, g); });
+}
+
+Tensor log1p(const Tensor& x) {
+  return unary_op(
+      "log1p", x, false, [](auto v) { return kernels::log1p_fwd(v); },
+      [](auto v, auto g) { return kernels::log1p_bwd_x(v, g); });
+}
+
+Tensor softplus(const Tensor& x) {
+  return unary_op(
+      "softplus", x, false, [](auto v) { return kernels::softplus_fwd(v); },
+      [](auto v, auto g) { return kernels::softplus_bwd_x(v, g); });
+}
+
+Tensor abs(const Tensor& x) {
+  return unary_op(
+      "abs", x, false, [](auto v) { return kernels::abs_fwd(v); },
+      [](auto v, auto g) { return kernels::abs_bwd_x(v, g); });
+}
+
+Tensor square(const Tensor& x) {
+  return unary_op(
+      "square", x, false, [](auto v) { return kernels::square_fwd(v); },
+      [](auto v, auto g) { return kernels::square_bwd_x(v, g); });
+}
+
+Tensor clamp(const Tensor& x, double lo, double hi) {
+  AAFGAN_CHECK(lo <= hi, "clamp: lower bound {} is above upper bound {}", lo, hi);
+  return unary_op(
+      "clamp", x, false,
+      [lo, hi](auto v) {
+        using T = decltype(v);
+        return kernels::clamp_fwd(v, static_cast<T>(lo), static_cast<T>(hi));
+      },
+      [lo, hi](auto v, auto g) {
+        using T = decltype(v);
+        return kernels::clamp_bwd_x(v, static_cast<T>(lo), static_cast<T>(hi), g);
+      });
+}
+
+}  // namespace aafgan
