@@ -1,0 +1,77 @@
+// max_pool2d.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+#include "kernels/cpu/parallel.h"
+
+namespace aafgan {
+
+Tensor max_pool2d(const Tensor& x, int kernel, int stride) {
+  check_cpu("max_pool2d", x);
+  AAFGAN_CHECK(x.ndim() == 4, "max_pool2d: input {} must be [N, C, H, W]", x.str());
+  AAFGAN_CHECK(kernel > 0, "max_pool2d: kernel {} must be positive", kernel);
+  AAFGAN_CHECK(stride >= 0, "max_pool2d: stride {} must not be negative (0 means the kernel size)", stride);
+  const int64_t k = kernel, s = stride == 0 ? kernel : stride;
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  AAFGAN_CHECK(h >= k && w >= k, "max_pool2d: kernel {}x{} is larger than input {}", k, k, x.str());
+  AAFGAN_CHECK(h * w <= std::numeric_limits<int32_t>::max(), "max_pool2d: input {} has too many pixels per plane",
+               x.str());
+  const int64_t oh = (h - k) / s + 1, ow = (w - k) / s + 1;
+  const int64_t planes = n * c, in_plane = h * w, out_plane = oh * ow;
+
+  Tensor y = Tensor::empty(Shape{n, c, oh, ow}, x.dtype(), x.device());
+  // The argmax of each window, as an index into its plane; only kept when backward will run.
+  const bool track = autograd::grad_enabled() && x.requires_grad();
+  auto argmax = std::make_shared<std::vector<int32_t>>(track ? static_cast<size_t>(y.numel()) : 0);
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    int32_t* pi = track ? argmax->data() : nullptr;
+#pragma omp parallel for schedule(static) if (planes * out_plane * k * k >= kernels::cpu::kParallelGrain)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const T* src = px + pl * in_plane;
+      for (int64_t r = 0; r < oh; ++r)
+        for (int64_t q = 0; q < ow; ++q) {
+          int64_t best_at = r * s * w + q * s;
+          T best = src[best_at];
+          for (int64_t i = 0; i < k; ++i)
+            for (int64_t j = 0; j < k; ++j) {
+              const int64_t at = (r * s + i) * w + q * s + j;
+              // Strictly greater keeps the first maximum on ties; NaN wins and propagates, as PyTorch.
+              if (src[at] > best || std::isnan(src[at])) {
+                best = src[at];
+                best_at = at;
+              }
+            }
+          const int64_t o = pl * out_plane + r * ow + q;
+          py[o] = best;
+          if (pi) pi[o] = static_cast<int32_t>(best_at);
+        }
+    }
+  });
+  if (!track) return y;
+  const Shape in_shape = x.shape();
+  autograd::record("max_pool2d", {x}, y,
+                   [argmax, in_shape, planes, in_plane, out_plane](const Tensor& g, autograd::Grads& grads) {
+    Tensor gx = Tensor::zeros(in_shape, g.dtype(), g.device());
+    dispatch(g.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* pg = g.data<T>();
+      T* px = gx.data<T>();
+      const int32_t* pi = argmax->data();
+      // Overlapping windows (stride < kernel) may share an argmax: threads own whole planes.
+#pragma omp parallel for schedule(static) if (planes * out_plane >= kernels::cpu::kParallelGrain)
+      for (int64_t pl = 0; pl < planes; ++pl)
+        for (int64_t o = pl * out_plane; o < (pl + 1) * out_plane; ++o) px[pl * in_plane + pi[o]] += pg[o];
+    });
+    grads.set(0, gx);
+  });
+  return y;
+}
+
+}  // namespace aafgan
