@@ -1,24 +1,18 @@
 #include "engine/tensor.h"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
+
+#include "engine/host_allocator.h"
 
 namespace aafgan {
-
-namespace {
-constexpr size_t kAlignment = 64;  // a cache line; also what AVX-512 loads like
-}
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (!device.is_cpu())
     fail("cannot allocate {} bytes on {}: this build's tensors live on the cpu", bytes, device.str());
-  const size_t rounded = ((bytes + kAlignment - 1) / kAlignment) * kAlignment;
-  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (!data_) fail("out of host memory allocating {} bytes", bytes);
+  data_ = host_alloc(bytes);
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { host_free(data_, bytes_); }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();

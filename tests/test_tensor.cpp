@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/ops.h"
+#include "engine/host_allocator.h"
 #include "kernels/philox.h"
 
 using namespace aafgan;
@@ -87,4 +88,19 @@ TEST_CASE("philox: matches the Random123 known-answer vector") {
   CHECK(r.v[1] == 0xe169c58du);
   CHECK(r.v[2] == 0xbc57ac4cu);
   CHECK(r.v[3] == 0x9b00dbd8u);
+}
+
+TEST_CASE("host allocator: freed blocks are reused for the same size and stay aligned") {
+  const auto before = host_cache_stats();
+  const void* first = nullptr;
+  {
+    Tensor t = Tensor::empty({1000, 1000});
+    first = t.raw_data();
+    CHECK(reinterpret_cast<uintptr_t>(first) % 64 == 0);
+  }
+  Tensor again = Tensor::empty({1000, 1000});
+  CHECK(again.raw_data() == first);
+  CHECK(host_cache_stats().hits > before.hits);
+  host_cache_release();
+  CHECK(host_cache_stats().cached_bytes == 0);
 }
