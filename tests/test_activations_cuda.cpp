@@ -14,6 +14,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/activation_math.h"
@@ -285,6 +286,28 @@ void check_agreement(Act act, Range range, const Layout& lay, uint64_t seed, siz
     for (int k = 0; k < np; ++k)
       gp_scale[static_cast<size_t>(k)][j] += std::fabs(static_cast<double>(gy[i]) * static_cast<double>(dp[k]));
   }
+  if constexpr (std::is_same_v<T, float>) {
+    // Near a knee with τ = 1e-3 a result is ill-conditioned: one-ulp differences in the
+    // elementary functions (CUDA's vs glibc's) are amplified far beyond 1e-5. Allow the GPU the
+    // error the CPU's own f32 result has against the exact (f64) one, four times over.
+    std::vector<double> xd(x.begin(), x.end()), gyd(gy.begin(), gy.end()), yd(x.size()), gxd(x.size());
+    std::vector<std::vector<double>> pd, gpd(static_cast<size_t>(np), std::vector<double>(static_cast<size_t>(P)));
+    for (const auto& a : p) pd.emplace_back(a.begin(), a.end());
+    std::vector<double*> gpdp;
+    for (auto& g : gpd) gpdp.push_back(g.data());
+    const std::vector<const double*> pdp = ptrs(pd);
+    aafgan::kernels::cpu::act_forward_cpu<double>(act, range, xd.data(), yd.data(), n, pdp.data(), P, inner);
+    aafgan::kernels::cpu::act_backward_cpu<double>(act, range, xd.data(), gyd.data(), gxd.data(), gpdp.data(), n,
+                                                   pdp.data(), P, inner);
+    const double amplify = 4.0 / Tol<T>::rel;
+    for (size_t i = 0; i < x.size(); ++i) {
+      y_scale[i] += amplify * std::fabs(static_cast<double>(y[i]) - yd[i]);
+      gx_scale[i] += amplify * std::fabs(static_cast<double>(gx[i]) - gxd[i]);
+    }
+    for (size_t k = 0; k < gp.size(); ++k)
+      for (size_t j = 0; j < gp[k].size(); ++j)
+        gp_scale[k][j] += amplify * std::fabs(static_cast<double>(gp[k][j]) - gpd[k][j]);
+  }
   for (auto& s : gp_scale)
     for (double& v : s) v = std::max(v, std::numeric_limits<double>::min());
 
@@ -460,7 +483,11 @@ TEST_CASE("cuda activations: optional outputs (no x gradient, some or no paramet
   kc::act_backward_cuda<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), dgx.get(), none, n, pp, P, 1, nullptr,
                                 0);
   kc::device_synchronize();
-  CHECK(dgx.download() == full.gx);
+  // Another kernel computes it, so the compiler may contract its arithmetic differently: equal
+  // to rounding, not necessarily to the bit (determinism is per configuration).
+  const std::vector<double> only_x = dgx.download();
+  for (size_t i = 0; i < only_x.size(); ++i)
+    REQUIRE(std::fabs(only_x[i] - full.gx[i]) <= 1e-14 * (std::fabs(full.gx[i]) + std::fabs(gy[i])));
 }
 
 TEST_CASE("cuda activations: bad sizes and a short workspace are reported") {

@@ -41,10 +41,10 @@ AAFGAN_REQUIRE_GPU=1 ctest --test-dir build-gpu -j 8 --output-on-failure 2>&1 | 
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 step "compute-sanitizer memcheck on the GPU tests"
-AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' 2>&1 | tail -n 8
+AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' 2>&1 | grep -E "=========|Status" | head -n 40
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 step "compute-sanitizer racecheck on the GPU tests"
-AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' 2>&1 | tail -n 4
+AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' 2>&1 | grep -E "=========|Status" | head -n 20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 for bench in build-gpu/aafgan_bench_*; do
