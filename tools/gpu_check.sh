@@ -40,11 +40,13 @@ step "full test suite, GPU tests required"
 AAFGAN_REQUIRE_GPU=1 ctest --test-dir build-gpu -j 8 --output-on-failure 2>&1 | tail -n 25
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+# The case that provokes an out-of-memory on purpose is left out: the sanitizer counts that API
+# error as a finding.
 step "compute-sanitizer memcheck on the GPU tests"
-AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' 2>&1 | grep -E "=========|Status" | head -n 40
+AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' -tce='*impossible allocation*' 2>&1 | grep -E "=========|Status" | head -n 40
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 step "compute-sanitizer racecheck on the GPU tests"
-AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' 2>&1 | grep -E "=========|Status" | head -n 20
+AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' -tce='*impossible allocation*' 2>&1 | grep -E "=========|Status" | head -n 20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 for bench in build-gpu/aafgan_bench_*; do
