@@ -1,0 +1,47 @@
+#include "data/mnist.h"
+
+#include <filesystem>
+
+#include "data/idx.h"
+#include "engine/error.h"
+
+namespace aafgan::data {
+
+namespace {
+
+// The plain file if present, else the .gz; empty when neither exists.
+std::string find_file(const std::string& dir, const std::string& stem) {
+  const std::filesystem::path base = std::filesystem::path(dir) / stem;
+  if (std::filesystem::is_regular_file(base)) return base.string();
+  if (std::filesystem::is_regular_file(base.string() + ".gz")) return base.string() + ".gz";
+  return "";
+}
+
+}  // namespace
+
+bool has_mnist_split(const std::string& dir, const std::string& split) {
+  return !find_file(dir, split + "-images-idx3-ubyte").empty() && !find_file(dir, split + "-labels-idx1-ubyte").empty();
+}
+
+MnistSplit load_mnist_split(const std::string& dir, const std::string& split) {
+  if (!std::filesystem::is_directory(dir)) fail("MNIST folder '{}' does not exist", dir);
+  MnistSplit s;
+  s.images_path = find_file(dir, split + "-images-idx3-ubyte");
+  s.labels_path = find_file(dir, split + "-labels-idx1-ubyte");
+  if (s.images_path.empty() || s.labels_path.empty())
+    fail("MNIST folder '{}' lacks {}-images-idx3-ubyte[.gz] or {}-labels-idx1-ubyte[.gz]", dir, split, split);
+  IdxArray images = read_idx_u8(s.images_path, 3);
+  IdxArray labels = read_idx_u8(s.labels_path, 1);
+  if (images.dims[1] != kMnistSide || images.dims[2] != kMnistSide)
+    fail("{}: images are {}×{}, MNIST's are 28×28", s.images_path, images.dims[1], images.dims[2]);
+  if (images.dims[0] != labels.dims[0])
+    fail("{} holds {} images but {} holds {} labels", s.images_path, images.dims[0], s.labels_path, labels.dims[0]);
+  for (size_t i = 0; i < labels.values.size(); ++i)
+    if (labels.values[i] >= kMnistClasses) fail("{}: label {} at index {} is not a digit", s.labels_path, labels.values[i], i);
+  s.count = images.dims[0];
+  s.images = std::move(images.values);
+  s.labels = std::move(labels.values);
+  return s;
+}
+
+}  // namespace aafgan::data

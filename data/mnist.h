@@ -1,0 +1,29 @@
+#pragma once
+// MNIST as the IDX files distribute it: train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz]
+// and the t10k-… pair of the test split.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aafgan::data {
+
+constexpr int kMnistSide = 28;
+constexpr int kMnistPixels = kMnistSide * kMnistSide;
+constexpr int kMnistClasses = 10;
+
+struct MnistSplit {
+  int64_t count = 0;
+  std::vector<uint8_t> images;  // count × 784, row-major, 0..255
+  std::vector<uint8_t> labels;  // count, 0..9
+  std::string images_path, labels_path;
+};
+
+// Reads one split ("train" or "t10k") from `dir`, preferring the plain file and falling back
+// to the .gz. Checks the dimensions (N×28×28, N labels), that the counts agree and that every
+// label is 0..9; errors name the file and the problem.
+MnistSplit load_mnist_split(const std::string& dir, const std::string& split);
+
+// True when both files of the split exist in `dir` (plain or .gz).
+bool has_mnist_split(const std::string& dir, const std::string& split);
+
+}  // namespace aafgan::data
