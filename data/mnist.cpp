@@ -45,3 +45,34 @@ MnistSplit load_mnist_split(const std::string& dir, const std::string& split) {
 }
 
 }  // namespace aafgan::data
+
+namespace aafgan::data {
+
+namespace {
+
+bool has_any_split(const std::string& dir) { return has_mnist_split(dir, "t10k") || has_mnist_split(dir, "train"); }
+
+}  // namespace
+
+std::string find_mnist_dir(const std::string& requested) {
+  if (!requested.empty()) {
+    if (!std::filesystem::is_directory(requested)) fail("--data {}: no such folder", requested);
+    if (!has_any_split(requested))
+      fail("--data {}: no MNIST files there (expected t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], "
+           "optionally with the train-… pair)", requested);
+    return requested;
+  }
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back((exe.parent_path() / ".." / "data" / "mnist").lexically_normal().string());
+  dirs.push_back((std::filesystem::current_path(ec) / "data" / "mnist").lexically_normal().string());
+  for (const std::string& d : dirs)
+    if (has_any_split(d)) return d;
+  std::string tried;
+  for (const std::string& d : dirs) tried += "\n  " + d;
+  fail("no MNIST data found; looked for the bundled folder at:{}\npass --data DIR (a folder with the t10k and/or "
+       "train IDX files)", tried);
+}
+
+}  // namespace aafgan::data

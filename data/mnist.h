@@ -27,3 +27,12 @@ MnistSplit load_mnist_split(const std::string& dir, const std::string& split);
 bool has_mnist_split(const std::string& dir, const std::string& split);
 
 }  // namespace aafgan::data
+
+namespace aafgan::data {
+
+// The folder to read MNIST from: `requested` when given (it must hold a split), else the
+// bundled data/mnist found next to the executable's build folder (../data/mnist) or under the
+// current directory. Errors say what was looked for where.
+std::string find_mnist_dir(const std::string& requested);
+
+}  // namespace aafgan::data

@@ -1,0 +1,87 @@
+#include "data/png_writer.h"
+
+#include <png.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/error.h"
+
+namespace aafgan::data {
+
+namespace {
+
+// The simplified libpng API reports errors in the struct rather than through longjmp,
+// which keeps C++ destructors and exceptions safe.
+png_image make_png_image() {
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  return img;
+}
+
+}  // namespace
+
+void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels) {
+  AAFGAN_CHECK(channels == 1 || channels == 3, "write_png '{}': {} channels, expected 1 (gray) or 3 (RGB)", path,
+               channels);
+  AAFGAN_CHECK(width > 0 && height > 0, "write_png '{}': empty image {}×{}", path, width, height);
+  AAFGAN_CHECK(pixels != nullptr, "write_png '{}': no pixel data", path);
+
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail("write_png: cannot create '{}': {}", tmp, std::strerror(errno));
+
+  png_image img = make_png_image();
+  img.width = static_cast<png_uint_32>(width);
+  img.height = static_cast<png_uint_32>(height);
+  img.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  std::string why;
+  if (!png_image_write_to_stdio(&img, f, 0, pixels, 0, nullptr))
+    why = img.message;
+  else if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0)
+    why = std::strerror(errno);
+  png_image_free(&img);
+  if (std::fclose(f) != 0 && why.empty()) why = std::strerror(errno);
+  if (why.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    why = fmt::format("cannot rename '{}' to it: {}", tmp, std::strerror(errno));
+  if (!why.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    fail("write_png '{}': {}", path, why);
+  }
+}
+
+void write_png(const std::string& path, const Image& image) {
+  const size_t expected = static_cast<size_t>(image.width) * image.height * image.channels;
+  AAFGAN_CHECK(image.pixels.size() == expected, "write_png '{}': {} bytes of pixels for a {}×{}×{} image", path,
+               image.pixels.size(), image.width, image.height, image.channels);
+  write_png(path, image.width, image.height, image.channels, image.pixels.data());
+}
+
+Image read_png(const std::string& path) {
+  if (!std::filesystem::exists(path)) fail("read_png '{}': no such file", path);
+  png_image img = make_png_image();
+  if (!png_image_begin_read_from_file(&img, path.c_str())) fail("read_png '{}': {}", path, img.message);
+  const bool color = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
+  img.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  Image out;
+  out.width = static_cast<int>(img.width);
+  out.height = static_cast<int>(img.height);
+  out.channels = color ? 3 : 1;
+  out.pixels.resize(PNG_IMAGE_SIZE(img));
+  // Without a background libpng would blend alpha into whatever the buffer holds; white
+  // matches the plots' background.
+  png_color white{255, 255, 255};
+  if (!png_image_finish_read(&img, &white, out.pixels.data(), 0, nullptr)) {
+    const std::string why = img.message;
+    png_image_free(&img);
+    fail("read_png '{}': {}", path, why);
+  }
+  return out;
+}
+
+}  // namespace aafgan::data

@@ -1,0 +1,265 @@
+// The MNIST data layer: the IDX reader and load_mnist_split on files made here, so every kind
+// of damage a user's download can have ends in an aafgan::Error that names the file; and the
+// bundled t10k split, whose class counts are known.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/idx.h"
+#include "data/mnist.h"
+#include "engine/error.h"
+
+using namespace aafgan;
+using namespace aafgan::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    path_ = fs::temp_directory_path() / ("aafgan_test_idx_" + tag + "_" + std::to_string(::getpid()));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string dir() const { return path_.string(); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// An IDX file: magic (0, 0, type, rank), big-endian dimensions, then the values.
+std::vector<uint8_t> idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values,
+                               uint8_t type = 0x08) {
+  std::vector<uint8_t> b = {0, 0, type, static_cast<uint8_t>(dims.size())};
+  for (uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<uint8_t>(d >> shift));
+  b.insert(b.end(), values.begin(), values.end());
+  return b;
+}
+
+std::vector<uint8_t> iota_bytes(size_t n) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 7 + 3);
+  return v;
+}
+
+void write_plain(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+void write_gz(const std::string& path, const std::vector<uint8_t>& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+  REQUIRE(gzclose(f) == Z_OK);
+}
+
+// Runs `fn`, expecting an aafgan::Error whose message contains every one of `parts`.
+template <typename Fn>
+void check_error(Fn&& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    FAIL("no error was thrown");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    for (const std::string& p : parts) CHECK(msg.find(p) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("idx: reads a plain rank-3 file") {
+  TempDir tmp("plain");
+  const std::string path = tmp.file("images-idx3-ubyte");
+  const std::vector<uint8_t> values = iota_bytes(2 * 3 * 4);
+  write_plain(path, idx_bytes({2, 3, 4}, values));
+  const IdxArray a = read_idx_u8(path, 3);
+  CHECK(a.dims == std::vector<int64_t>{2, 3, 4});
+  CHECK(a.values == values);
+}
+
+TEST_CASE("idx: reads a gzip-compressed file") {
+  TempDir tmp("gz");
+  const std::string path = tmp.file("labels-idx1-ubyte.gz");
+  const std::vector<uint8_t> values = iota_bytes(300);  // over 255: the count needs two bytes
+  write_gz(path, idx_bytes({300}, values));
+  const IdxArray a = read_idx_u8(path, 1);
+  CHECK(a.dims == std::vector<int64_t>{300});
+  CHECK(a.values == values);
+}
+
+TEST_CASE("idx: an empty array is valid") {
+  TempDir tmp("empty");
+  const std::string path = tmp.file("e");
+  write_plain(path, idx_bytes({0, 28, 28}, {}));
+  const IdxArray a = read_idx_u8(path, 3);
+  CHECK(a.dims == std::vector<int64_t>{0, 28, 28});
+  CHECK(a.values.empty());
+}
+
+TEST_CASE("idx: damaged files are errors that name the file") {
+  TempDir tmp("damaged");
+  const std::string path = tmp.file("bad-idx-ubyte");
+  const std::vector<uint8_t> good = idx_bytes({2, 3, 4}, iota_bytes(24));
+
+  SUBCASE("truncated data") {
+    write_plain(path, std::vector<uint8_t>(good.begin(), good.end() - 5));
+    check_error([&] { read_idx_u8(path, 3); }, {path, "truncated", "24 values", "19"});
+  }
+  SUBCASE("truncated data, gzip") {
+    write_gz(path, std::vector<uint8_t>(good.begin(), good.end() - 1));
+    check_error([&] { read_idx_u8(path, 3); }, {path, "truncated"});
+  }
+  SUBCASE("a cut-off gzip stream") {
+    write_gz(path, good);
+    std::vector<char> gz;
+    {
+      std::ifstream in(path, std::ios::binary);
+      gz.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    gz.resize(gz.size() / 2);
+    write_plain(path, std::vector<uint8_t>(gz.begin(), gz.end()));
+    check_error([&] { read_idx_u8(path, 3); }, {path});
+  }
+  SUBCASE("truncated header") {
+    write_plain(path, std::vector<uint8_t>(good.begin(), good.begin() + 10));
+    check_error([&] { read_idx_u8(path, 3); }, {path, "truncated IDX header"});
+  }
+  SUBCASE("too short for a magic number") {
+    write_plain(path, {0, 0});
+    check_error([&] { read_idx_u8(path, 3); }, {path, "too short"});
+  }
+  SUBCASE("empty file") {
+    write_plain(path, {});
+    check_error([&] { read_idx_u8(path, 3); }, {path, "too short"});
+  }
+  SUBCASE("wrong magic") {
+    std::vector<uint8_t> bad = good;
+    bad[0] = 0x1f;
+    bad[1] = 0x8c;
+    write_plain(path, bad);
+    check_error([&] { read_idx_u8(path, 3); }, {path, "wrong magic"});
+  }
+  SUBCASE("wrong element type") {
+    write_plain(path, idx_bytes({2, 3, 4}, iota_bytes(24), 0x0D));  // 0x0D = float
+    check_error([&] { read_idx_u8(path, 3); }, {path, "0x0d", "not unsigned byte"});
+  }
+  SUBCASE("wrong rank: a labels file where images are expected") {
+    write_plain(path, idx_bytes({24}, iota_bytes(24)));
+    check_error([&] { read_idx_u8(path, 3); }, {path, "1 dimensions, expected 3"});
+  }
+  SUBCASE("trailing bytes") {
+    std::vector<uint8_t> bad = good;
+    bad.push_back(0);
+    bad.push_back(0);
+    write_plain(path, bad);
+    check_error([&] { read_idx_u8(path, 3); }, {path, "2 unexpected bytes"});
+  }
+  SUBCASE("missing file") {
+    const std::string missing = tmp.file("no-such-idx-ubyte");
+    check_error([&] { read_idx_u8(missing, 3); }, {missing, "no such file"});
+  }
+}
+
+namespace {
+
+// A split of `count` images of side rows × cols and the given labels, in `dir`.
+void write_split(const std::string& dir, const std::string& split, uint32_t count, uint32_t rows, uint32_t cols,
+                 const std::vector<uint8_t>& labels, bool gz = false) {
+  const std::string images = dir + "/" + split + "-images-idx3-ubyte" + (gz ? ".gz" : "");
+  const std::string label_file = dir + "/" + split + "-labels-idx1-ubyte" + (gz ? ".gz" : "");
+  const auto image_bytes = idx_bytes({count, rows, cols}, iota_bytes(size_t{count} * rows * cols));
+  const auto label_bytes = idx_bytes({static_cast<uint32_t>(labels.size())}, labels);
+  if (gz) {
+    write_gz(images, image_bytes);
+    write_gz(label_file, label_bytes);
+  } else {
+    write_plain(images, image_bytes);
+    write_plain(label_file, label_bytes);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("mnist: load_mnist_split reads a tiny split") {
+  TempDir tmp("mnist_ok");
+  bool gz = false;
+  SUBCASE("plain") { gz = false; }
+  SUBCASE("gzip") { gz = true; }
+  write_split(tmp.dir(), "train", 3, 28, 28, {7, 0, 9}, gz);
+  CHECK(has_mnist_split(tmp.dir(), "train"));
+  CHECK_FALSE(has_mnist_split(tmp.dir(), "t10k"));
+  const MnistSplit s = load_mnist_split(tmp.dir(), "train");
+  CHECK(s.count == 3);
+  CHECK(s.labels == std::vector<uint8_t>{7, 0, 9});
+  CHECK(s.images == iota_bytes(3 * 784));
+  CHECK(s.images_path.find("train-images-idx3-ubyte") != std::string::npos);
+  CHECK((s.images_path.size() > 3 && s.images_path.substr(s.images_path.size() - 3) == ".gz") == gz);
+}
+
+TEST_CASE("mnist: load_mnist_split rejects inconsistent splits, naming the file") {
+  TempDir tmp("mnist_bad");
+  const std::string images = tmp.file("train-images-idx3-ubyte");
+  const std::string labels = tmp.file("train-labels-idx1-ubyte");
+
+  SUBCASE("more images than labels") {
+    write_split(tmp.dir(), "train", 3, 28, 28, {1, 2});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "3 images", labels, "2 labels"});
+  }
+  SUBCASE("a label that is not a digit") {
+    write_split(tmp.dir(), "train", 3, 28, 28, {1, 11, 2});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {labels, "label 11", "index 1"});
+  }
+  SUBCASE("images that are not 28x28") {
+    write_split(tmp.dir(), "train", 3, 27, 28, {1, 2, 3});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "27", "28×28"});
+  }
+  SUBCASE("images and labels swapped") {
+    write_split(tmp.dir(), "train", 3, 28, 28, {1, 2, 3});
+    fs::rename(images, tmp.file("x"));
+    fs::rename(labels, images);
+    fs::rename(tmp.file("x"), labels);
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "1 dimensions, expected 3"});
+  }
+  SUBCASE("the labels file is missing") {
+    write_split(tmp.dir(), "train", 3, 28, 28, {1, 2, 3});
+    fs::remove(labels);
+    CHECK_FALSE(has_mnist_split(tmp.dir(), "train"));
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {tmp.dir(), "train-labels-idx1-ubyte"});
+  }
+  SUBCASE("the folder is missing") {
+    const std::string missing = tmp.file("nowhere");
+    check_error([&] { load_mnist_split(missing, "train"); }, {missing, "does not exist"});
+  }
+}
+
+TEST_CASE("mnist: the bundled t10k split loads with the known class counts") {
+  const std::string dir = AAFGAN_FIXTURES_DIR "/../../data/mnist";
+  REQUIRE(has_mnist_split(dir, "t10k"));
+  const MnistSplit s = load_mnist_split(dir, "t10k");
+  CHECK(s.count == 10000);
+  CHECK(s.images.size() == size_t{10000} * kMnistPixels);
+  REQUIRE(s.labels.size() == 10000);
+  std::array<int, kMnistClasses> counts{};
+  for (uint8_t l : s.labels) ++counts[l];
+  CHECK(counts == std::array<int, kMnistClasses>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009});
+  // A real digit image uses the whole 0..255 range; all-zero data would mean a bad read.
+  CHECK(*std::max_element(s.images.begin(), s.images.end()) == 255);
+}
