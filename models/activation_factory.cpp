@@ -1,0 +1,49 @@
+#include "models/activation_factory.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace aafgan::models {
+
+namespace {
+
+// The reference configs key initialisers as MIDA_INITIALIZER, BHSA_INITIALIZER, SHRELU_INITIALIZER.
+std::string initializer_key(const std::string& act_name) {
+  std::string key = act_name;
+  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::toupper(c); });
+  return key + "_INITIALIZER";
+}
+
+}  // namespace
+
+ActivationFactory::ActivationFactory(Net net, nlohmann::json initializers, Generator& gen, DType dtype)
+    : net_(net), initializers_(std::move(initializers)), gen_(gen), dtype_(dtype) {}
+
+std::shared_ptr<nn::Module> ActivationFactory::adaptive(const std::string& name, const Shape& param_shape,
+                                                        const std::string& label) {
+  const Act act = parse_act(name);
+  const Range range = net_ == Net::generator ? Range::sym : Range::unit;
+  nlohmann::json init = nullptr;
+  const std::string key = initializer_key(name);
+  if (initializers_.is_object() && initializers_.contains(key)) init = initializers_.at(key);
+  auto layer = std::make_shared<nn::AdaptiveActivation>(act, range, param_shape, init, gen_, dtype_);
+  layers_.push_back({label + "." + name, layer});
+  return layer;
+}
+
+std::shared_ptr<nn::Module> ActivationFactory::hidden(const std::string& name, const Shape& param_shape,
+                                                      const std::string& label, std::shared_ptr<nn::Module> fallback) {
+  if (name == "default") return fallback;
+  if (name != "SHReLU" && name != "Mish" && name != "MiDA")
+    fail("'{}' is not a hidden activation (expected default, SHReLU, Mish or MiDA)", name);
+  return adaptive(name, param_shape, label);
+}
+
+std::shared_ptr<nn::Module> ActivationFactory::output(const std::string& name, const Shape& param_shape) {
+  if (name == "default") return net_ == Net::generator ? nn::Tanh() : nn::Sigmoid();
+  if (name != "BHSA" && name != "BHAA" && name != "BHATA" && name != "BHANA" && name != "DSILU")
+    fail("'{}' is not an output activation (expected default, BHSA, BHAA, BHATA, BHANA or DSILU)", name);
+  return adaptive(name, param_shape, "out");
+}
+
+}  // namespace aafgan::models

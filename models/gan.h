@@ -1,0 +1,39 @@
+#pragma once
+// What the adversarial trainer needs from an architecture: its two networks, how to feed
+// them (noise, conditioning labels) and their adaptive layers.
+#include <memory>
+#include <vector>
+
+#include "engine/nn/module.h"
+#include "models/activation_factory.h"
+
+namespace aafgan::models {
+
+class GanModel {
+ public:
+  virtual ~GanModel() = default;
+
+  virtual int64_t noise_size() const = 0;
+  // 0 for an unconditional GAN.
+  virtual int num_classes() const = 0;
+  // One real or generated sample, without the batch dimension ([784], [3,64,64]).
+  virtual Shape sample_shape() const = 0;
+  // z [N, noise_size]; onehot [N, classes] or undefined. Returns samples [N, sample_shape…].
+  virtual Tensor generate(const Tensor& z, const Tensor& onehot) = 0;
+  // x [N, sample_shape…]; returns probabilities [N, 1].
+  virtual Tensor discriminate(const Tensor& x, const Tensor& onehot) = 0;
+
+  nn::Module& generator() { return *generator_; }
+  nn::Module& discriminator() { return *discriminator_; }
+  const std::vector<AdaptiveLayer>& generator_adaptive() const { return g_adaptive_; }
+  const std::vector<AdaptiveLayer>& discriminator_adaptive() const { return d_adaptive_; }
+
+ protected:
+  std::shared_ptr<nn::Module> generator_, discriminator_;
+  std::vector<AdaptiveLayer> g_adaptive_, d_adaptive_;
+};
+
+// One-hot rows for class indices.
+Tensor one_hot(const std::vector<int32_t>& labels, int classes, DType dtype);
+
+}  // namespace aafgan::models

@@ -1,0 +1,93 @@
+#pragma once
+// The adversarial training loop of gan-protocol.md §3–§5, shared by both apps: the D and G
+// steps, per-epoch bookkeeping (learning-rate decay, freezing, sample grids, metrics, stats
+// files, checkpoints), resume, graceful stop on SIGINT/SIGTERM, and divergence handling.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/optim/adam.h"
+#include "models/gan.h"
+#include "models/training_data.h"
+
+namespace aafgan::models {
+
+// A per-epoch score of the generator (classifier accuracy, FID, ...).
+struct EpochMetric {
+  std::string column;    // metrics.csv column, e.g. "classifier_accuracy"
+  std::string csv_name;  // stats/<csv_name>.csv, e.g. "pre_classifier_accuracies"
+  std::function<double(GanModel&)> compute;
+};
+
+struct TrainOptions {
+  std::string run_dir;  // EXPERIMENT_DIR/output…/<seed index>
+  uint64_t seed = 0;
+  int epochs = 100;
+  int64_t batch_size = 100;
+  double lr = 1e-3, beta1 = 0.5, beta2 = 0.999, eps = 1e-8;
+  double lr_decay_rate = 1.0;  // × after each epoch (0-based) < lr_decay_until
+  int lr_decay_until = 0;
+  int freeze_epoch = -1;  // activation parameters stop learning from the end of this epoch (1-based)
+  double real_target = 0.9;
+  int log_every = 300;  // batches between progress lines
+  bool resume = true;
+  // Fixed-noise sample grid: samples (class order when conditional), laid out rows × cols.
+  int grid_samples = 30, grid_rows = 3, grid_cols = 10, grid_scale = 4;
+  bool grid_column_major = true;
+  std::vector<EpochMetric> metrics;
+  nlohmann::json config;  // written to config.json when the run completes
+  std::string label;      // names the run in messages
+};
+
+enum class RunOutcome { completed, already_complete, previously_failed, interrupted, diverged };
+const char* outcome_name(RunOutcome o);
+
+// Set by the signal handlers; the trainer finishes its batch, checkpoints and returns.
+std::atomic<bool>& stop_requested();
+void install_stop_signal_handlers();
+
+class AdversarialTrainer {
+ public:
+  // `model` must have been built from the same seed the options carry.
+  AdversarialTrainer(GanModel& model, const TrainingData& data, TrainOptions options, DType dtype,
+                     std::shared_ptr<Generator> dropout_gen);
+
+  RunOutcome run();
+
+  // One iteration (D step then G step) on a real batch: images [N, sample…], labels. Returns
+  // false when a loss is not finite. Exposed for benchmarks.
+  bool train_step(const Tensor& real, const std::vector<int32_t>& labels);
+
+  struct StepStats {
+    double d_loss = 0, g_loss = 0, d_accuracy = 0, d_real = 0, d_fake = 0;
+  };
+  const StepStats& last_step() const { return last_; }
+
+ private:
+  struct History;
+  void save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial);
+  bool load_checkpoint(int& epoch, int64_t& next_batch, nlohmann::json& partial);
+  void end_of_epoch(int epoch, double seconds, const nlohmann::json& sums);
+  void write_outputs() const;
+  void write_sample_grid(int epoch);
+  std::string path(const std::string& rel) const;
+  Tensor noise(int64_t n);
+  std::vector<int32_t> random_labels(int64_t n);
+
+  GanModel& model_;
+  const TrainingData& data_;
+  TrainOptions opt_;
+  DType dtype_;
+  std::shared_ptr<Generator> dropout_gen_;
+  Generator noise_gen_, label_gen_;
+  std::unique_ptr<optim::Adam> opt_g_, opt_d_;
+  StepStats last_;
+  nlohmann::json history_;  // metric name → per-epoch values
+  bool frozen_ = false;
+};
+
+}  // namespace aafgan::models
