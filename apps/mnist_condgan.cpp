@@ -72,23 +72,23 @@ int main(int argc, char** argv) {
   app.add_option("--experiment", experiment_key, "key of the experiment in --config");
   app.add_option("--data", data_dir, "MNIST folder (train + t10k IDX files, plain or .gz); default: the bundled t10k");
   app.add_option("--out", out_dir, "folder that receives EXPERIMENT_DIR/output…/<seed index>/");
-  app.add_option("--epochs", epochs, "epochs per run (default 100)")->check(CLI::PositiveNumber);
-  app.add_option("--batch-size", batch_size, "batch size (default 100)")->check(CLI::PositiveNumber);
-  app.add_option("--lr", lr, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
+  app.add_option("--epochs", epochs, "epochs per run (default 100)")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--batch-size", batch_size, "batch size (default 100)")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--lr", lr, "Adam learning rate (default 0.001)")->check(CLI::Range(1e-12, 10.0));
   app.add_option("--beta1", beta1, "Adam beta1 (default 0.5)")->check(CLI::Range(0.0, 0.999999));
   app.add_option("--lr-decay", lr_decay, "learning-rate factor after each epoch (default 0.95)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--lr-decay-until", lr_decay_until, "decay after epochs 0 … N−1 only (default 31)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--freeze-epoch", freeze_epoch, "freeze activation parameters from the end of epoch E (1-based)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30));
   app.add_option("--seed", seed, "seed of the run (default: the reference seed list)");
-  app.add_option("--seeds", seeds_n, "number of seeds per model combination (default 1)")->check(CLI::PositiveNumber);
+  app.add_option("--seeds", seeds_n, "number of seeds per model combination (default 1)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--dtype", dtype_name_opt, "float32 or float64 (default float32)")
       ->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--device", device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  app.add_option("--threads", threads, "CPU threads (default: all cores)")->check(CLI::PositiveNumber);
-  app.add_option("--max-images", max_images, "train on the first N images (smoke runs)")->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--max-images", max_images, "train on the first N images (smoke runs)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--log-every", log_every, "batches between progress lines (default 300)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--classifier", classifier_path, "weights from ./mnist_classifier: record its accuracy on "

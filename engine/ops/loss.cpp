@@ -27,7 +27,9 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& target) {
     double acc = 0;
     for (int64_t i = 0; i < n; ++i) {
       const double pi = pp[i], ti = pt[i];
-      AAFGAN_CHECK(pi >= 0.0 && pi <= 1.0, "binary_cross_entropy: prediction {} at index {} is outside [0, 1]", pi, i);
+      // A NaN passes through as a NaN loss, which the trainer reports as divergence.
+      AAFGAN_CHECK(!(pi < 0.0 || pi > 1.0), "binary_cross_entropy: prediction {} at index {} is outside [0, 1]", pi,
+                   i);
       const double lp = std::max(std::log(pi), kLogClamp), lq = std::max(std::log1p(-pi), kLogClamp);
       acc -= ti * lp + (1.0 - ti) * lq;
     }
