@@ -15,6 +15,7 @@
 #include "data/image_grid.h"
 #include "data/plot.h"
 #include "data/png_writer.h"
+#include "data/prefetcher.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "engine/ops.h"
@@ -34,6 +35,12 @@ constexpr const char* kFailedMarker = "error.txt";
 const std::vector<std::string> kLossSeries = {"d_losses", "g_losses", "d_accuracies", "times"};
 
 extern "C" void on_stop_signal(int) { stop_requested().store(true); }
+
+// One prefetched batch: float32 images in [−1, 1] and their labels.
+struct Batch {
+  Tensor images;
+  std::vector<int32_t> labels;
+};
 
 bool finite(double v) { return std::isfinite(v); }
 
@@ -360,12 +367,10 @@ RunOutcome AdversarialTrainer::run() {
     for (const EpochMetric& m : opt_.metrics) history_[m.csv_name] = nlohmann::json::array();
   }
 
-  const int64_t n = data_.size(), batches = n / opt_.batch_size;  // the ragged last batch is dropped
-  const int64_t sample_numel = data_.sample_shape().numel();
+  // Static shapes: the ragged last batch of an epoch is dropped.
+  const int64_t n = data_.size(), batches = n / opt_.batch_size;
   std::vector<int64_t> shape = {opt_.batch_size};
   for (int64_t d : data_.sample_shape().vec()) shape.push_back(d);
-  std::vector<float> images(static_cast<size_t>(opt_.batch_size * sample_numel));
-  std::vector<int32_t> labels(static_cast<size_t>(opt_.batch_size));
   const bool tty = isatty(fileno(stdout));
   using Clock = std::chrono::steady_clock;
 
@@ -373,12 +378,20 @@ RunOutcome AdversarialTrainer::run() {
     const std::vector<int64_t> order = data::epoch_permutation(n, opt_.seed, epoch);
     const auto epoch_start = Clock::now();
     const double seconds_before = partial.at("seconds").get<double>();
+    // Batches are decoded on a background thread while the step runs.
+    data::Prefetcher<Batch> loader(batches - start_batch, [&](int64_t i, Batch& out) {
+      if (!out.images.defined()) {
+        out.images = Tensor::empty(Shape(shape), DType::f32);
+        out.labels.resize(static_cast<size_t>(opt_.batch_size));
+      }
+      data_.fill(order.data() + (start_batch + i) * opt_.batch_size, opt_.batch_size, out.images.data<float>(),
+                 out.labels.data());
+    });
     for (int64_t b = start_batch; b < batches; ++b) {
-      data_.fill(order.data() + b * opt_.batch_size, opt_.batch_size, images.data(), labels.data());
-      Tensor real = Tensor::empty(Shape(shape), DType::f32);
-      std::copy(images.begin(), images.end(), real.data<float>());
-      if (dtype_ != DType::f32) real = real.to(dtype_);
-      if (!train_step(real, labels)) {
+      Batch* batch = nullptr;
+      loader.next(batch);
+      const Tensor real = dtype_ == DType::f32 ? batch->images : batch->images.to(dtype_);
+      if (!train_step(real, batch->labels)) {
         fmt::print(stderr, "\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
                            "last good checkpoint kept\n", opt_.label, epoch + 1, b + 1, last_.d_loss, last_.g_loss);
         write_text_atomic(path(kFailedMarker),
