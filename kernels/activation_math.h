@@ -23,8 +23,8 @@
 //   20, log1p(exp(x)) below), and Mish's tanh(softplus(x)) is the equivalent rational function
 //   of eˣ on that same branch.
 #include <cmath>
-#include <type_traits>
 
+#include "kernels/cpu/vec_math.h"
 #include "kernels/hd.h"
 
 namespace aafgan::kernels {
@@ -100,10 +100,159 @@ AAFGAN_HD T range_off(Range r) { return r == Range::unit ? T(0.5) : T(0); }
 
 namespace act_detail {
 
+// The elementary functions, the only part that differs per backend: CUDA's own in device code;
+// on the host the branch-free ones of kernels/cpu/vec_math.h, which GCC vectorises in the CPU
+// loops (libm's are opaque calls). Both handle the same inf/NaN/overflow cases, so every formula
+// below is written once for both. (vm::hypot for float forms the root in double, where squares
+// of floats cannot overflow or underflow; CUDA's hypotf is cheap, so device code keeps it.)
+template <typename T>
+AAFGAN_HD T el_exp(T x) {
+#if defined(__CUDA_ARCH__)
+  return std::exp(x);
+#else
+  return vm::exp(x);
+#endif
+}
+
+template <typename T>
+AAFGAN_HD T el_log1p(T x) {
+#if defined(__CUDA_ARCH__)
+  return std::log1p(x);
+#else
+  return vm::log1p(x);
+#endif
+}
+
+template <typename T>
+AAFGAN_HD T el_tanh(T x) {
+#if defined(__CUDA_ARCH__)
+  return std::tanh(x);
+#else
+  return vm::tanh(x);
+#endif
+}
+
+// Device f32 roots and quotients. The bi-hyperbolic family, MiDA and SHReLU spend most of their
+// time in roots and divisions; CUDA's hypotf and IEEE f32 division are ~20 and ~10 instructions
+// with branches each, the MUFU square root, reciprocal square root and reciprocal (sqrt.approx,
+// rsqrt.approx, rcp.approx: ≤ 2 ulp) one. Unguarded they are exact only while every square,
+// root and denominator stays in the normal range: true for the formulas below whenever |kλx| ≤ 2^40 (MiDA: its softplus in
+// place of x) and every kτ, and SHReLU's x and τ, is 0 or of magnitude in [2^-40, 2^40]. The
+// CUDA kernels check every element against that domain (kernels/cuda/activations.cu,
+// f32_fast_ok) and evaluate the rare others in f64. Device f64 keeps hypot and IEEE division.
+#if defined(__CUDA_ARCH__)
+__device__ __forceinline__ float dev_rcp_approx(float d) {
+  float r;
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(d));
+  return r;
+}
+__device__ __forceinline__ float dev_rsqrt_approx(float s) {
+  float r;
+  asm("rsqrt.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(s));
+  return r;
+}
+__device__ __forceinline__ float dev_sqrt_approx(float s) {
+  float r;
+  asm("sqrt.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(s));
+  return r;
+}
+__device__ __forceinline__ float dev_hypot(float a, float b) { return dev_sqrt_approx(fmaf(a, a, b * b)); }
+__device__ __forceinline__ double dev_hypot(double a, double b) { return ::hypot(a, b); }
+#endif
+
+template <typename T>
+AAFGAN_HD T hyp(T a, T b) {
+#if defined(__CUDA_ARCH__)
+  return dev_hypot(a, b);
+#else
+  return vm::hypot(a, b);
+#endif
+}
+
+// n/d for the denominators that the formulas keep inside the normal range (roots and sums of
+// roots, see above). Host, and device f64: the division. Device f32: n·rcp(d), and the
+// quotients that share a denominator share its one reciprocal.
+AAFGAN_HD float quot(float n, float d) {
+#if defined(__CUDA_ARCH__)
+  return n * dev_rcp_approx(d);
+#else
+  return n / d;
+#endif
+}
+AAFGAN_HD double quot(double n, double d) { return n / d; }
+
+// A denominator prepared for quot(): d itself on the host and in device f64 (quot divides by
+// it), its reciprocal in device f32 (quot multiplies).
+template <typename T>
+struct Denom {
+  T v;
+};
+
+template <typename T>
+AAFGAN_HD T quot(T n, Denom<T> d) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == sizeof(float)) return n * d.v;
+#endif
+  return n / d.v;
+}
+
+// d as a quot() denominator, for one that several quotients share.
+template <typename T>
+AAFGAN_HD Denom<T> denom(T d) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == sizeof(float)) return {dev_rcp_approx(d)};
+#endif
+  return {d};
+}
+
+#if defined(__CUDA_ARCH__)
+// MiDA's softplus, and with it σ(x), in device f32: max(x, 0) + log1p(t), t = e^(−|x|) ∈ (0, 1]
+// (equal to activations.md's log1p(eˣ) below 20 and to x above it, where log1p(t) is below half
+// an ulp of x), with log1p(t) = 2·atanh(z), z = t/(2 + t) ∈ [0, 1/3], as its odd series to z¹³
+// (truncation < 2^-26): ≤ 2 ulp, a third of CUDA's log1pf and branch-free. σ(x) = 1/(1 + t) for
+// x ≥ 0, t/(1 + t) below. (Near MiDA's knees, where dD/du would amplify these last bits, the
+// CUDA kernels evaluate the backward in f64: see f32_fast_ok.)
+__device__ __forceinline__ float dev_log1p_unit(float t) {
+  const float d = 2.0f + t, r = dev_rcp_approx(d);
+  float z = t * r;
+  z = fmaf(r, fmaf(-z, d, t), z);  // one correction step: z to ~1 ulp
+  const float z2 = z * z;
+  float p = 1.0f / 13;
+  p = fmaf(p, z2, 1.0f / 11);
+  p = fmaf(p, z2, 1.0f / 9);
+  p = fmaf(p, z2, 1.0f / 7);
+  p = fmaf(p, z2, 1.0f / 5);
+  p = fmaf(p, z2, 1.0f / 3);
+  return fmaf(2.0f * (z * z2), p, 2.0f * z);
+}
+__device__ __forceinline__ float dev_softplus(float x) { return fmaxf(x, 0.0f) + dev_log1p_unit(expf(-fabsf(x))); }
+__device__ __forceinline__ void dev_softplus_sigmoid(float x, float& sp, float& s) {
+  const float t = expf(-fabsf(x)), r = dev_rcp_approx(1.0f + t);
+  sp = fmaxf(x, 0.0f) + dev_log1p_unit(t);
+  s = x >= 0.0f ? r : t * r;
+}
+#endif
+
+// r = hypot(a, b), with r as a quot() denominator in inv: in device f32 one reciprocal square
+// root gives both the root and its reciprocal.
+template <typename T>
+AAFGAN_HD T hyp_inv(T a, T b, Denom<T>& inv) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == sizeof(float)) {
+    const float s = fmaf(a, a, b * b), q = dev_rsqrt_approx(s);
+    inv.v = q;
+    return s * fminf(q, 0x1p64f);  // s = 0 (q = inf) gives 0
+  }
+#endif
+  const T r = hyp(a, b);
+  inv.v = r;
+  return r;
+}
+
 // Stable logistic pieces from one exp(−|z|): s = σ(z), sc = σ(−z) = 1 − s without cancellation.
 template <typename T>
 AAFGAN_HD void sigmoid_pair(T z, T& s, T& sc) {
-  const T e = std::exp(-std::fabs(z));
+  const T e = el_exp(-std::fabs(z));
   const T inv = T(1) / (T(1) + e);
   if (z >= T(0)) {
     s = inv;
@@ -116,17 +265,28 @@ AAFGAN_HD void sigmoid_pair(T z, T& s, T& sc) {
 
 // activations.md: x for x > 20, log1p(exp(x)) otherwise (exp(x) then never overflows).
 template <typename T>
-AAFGAN_HD T softplus(T x) { return x > T(20) ? x : std::log1p(std::exp(x)); }
+AAFGAN_HD T softplus(T x) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == sizeof(float)) return dev_softplus(x);
+#endif
+  return x > T(20) ? x : el_log1p(el_exp(x));
+}
 
 // softplus and its derivative σ(x) from one exp on the log1p branch (where exp(x) ≤ 4.9e8).
 template <typename T>
 AAFGAN_HD void softplus_sigmoid(T x, T& sp, T& s) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == sizeof(float)) {
+    dev_softplus_sigmoid(x, sp, s);
+    return;
+  }
+#endif
   if (x > T(20)) {
     sp = x;
-    s = T(1) / (T(1) + std::exp(-x));
+    s = T(1) / (T(1) + el_exp(-x));
   } else {
-    const T w = std::exp(x);
-    sp = std::log1p(w);
+    const T w = el_exp(x);
+    sp = el_log1p(w);
     s = w / (T(1) + w);
   }
 }
@@ -138,11 +298,11 @@ AAFGAN_HD void softplus_sigmoid(T x, T& sp, T& s) {
 template <typename T>
 AAFGAN_HD void mish_gate(T x, T& g, T& one_minus_g2, T& s) {
   if (x > T(20)) {
-    g = std::tanh(x);
+    g = el_tanh(x);
     one_minus_g2 = (T(1) - g) * (T(1) + g);
-    s = T(1) / (T(1) + std::exp(-x));
+    s = T(1) / (T(1) + el_exp(-x));
   } else {
-    const T w = std::exp(x);
+    const T w = el_exp(x);
     const T m = w * (w + T(2));
     const T inv = T(1) / (m + T(2));
     g = m * inv;
@@ -151,37 +311,21 @@ AAFGAN_HD void mish_gate(T x, T& g, T& one_minus_g2, T& s) {
   }
 }
 
-// hypot(a, b). On the CPU a float root is formed in double instead: the squares of floats
-// cannot overflow or underflow there, the result is as accurate, and it is ~1.6× faster than
-// hypotf. CUDA's hypotf is cheap, so device code keeps it.
-template <typename T>
-AAFGAN_HD T hyp(T a, T b) {
-#if defined(__CUDA_ARCH__)
-  return std::hypot(a, b);
-#else
-  if constexpr (std::is_same_v<T, float>) {
-    const double da = a, db = b;
-    return static_cast<float>(std::sqrt(da * da + db * db));
-  } else {
-    return std::hypot(a, b);
-  }
-#endif
-}
-
 // The bi-hyperbolic core in reduced variables u = kλx, t1 = kτ1, t2 = kτ2:
 //   a = hypot(1 + u, t1), b = hypot(1 − u, t2),  D = a − b = (4u + t1² − t2²)/(a + b).
-// BHSA/BHAA are y = D/k + off. |D| ≤ 2 when t1 = t2.
+// BHSA/BHAA are y = D/k + off. |D| ≤ 2 when t1 = t2. ia, ib: a and b as quot() denominators.
 template <typename T>
 struct BiHyp {
   T a, b, D;
+  Denom<T> ia, ib;
 };
 
 template <typename T>
 AAFGAN_HD BiHyp<T> bihyp(T u, T t1, T t2) {
   BiHyp<T> h;
-  h.a = hyp(T(1) + u, t1);
-  h.b = hyp(T(1) - u, t2);
-  h.D = (T(4) * u + (t1 - t2) * (t1 + t2)) / (h.a + h.b);
+  h.a = hyp_inv(T(1) + u, t1, h.ia);
+  h.b = hyp_inv(T(1) - u, t2, h.ib);
+  h.D = quot(T(4) * u + (t1 - t2) * (t1 + t2), h.a + h.b);
   return h;
 }
 
@@ -196,21 +340,21 @@ AAFGAN_HD T bihyp_dDdu(T u, T t1, T t2, const BiHyp<T>& h) {
   const T p = T(1) + u, q = u - T(1);
   if (std::fabs(u) <= T(1)) {
     // a = 0 or b = 0 only at τ = 0 exactly, at the kink: take the zero subgradient of that root.
-    const T pa = h.a > T(0) ? p / h.a : T(0);
-    const T qb = h.b > T(0) ? q / h.b : T(0);
+    const T pa = h.a > T(0) ? quot(p, h.ia) : T(0);
+    const T qb = h.b > T(0) ? quot(q, h.ib) : T(0);
     return pa - qb;
   }
   const T s1 = std::fabs(t1), s2 = std::fabs(t2);
   const T f1 = u * (s2 - s1) + (s1 + s2);  // p·s2 − q·s1
   const T f2 = u * (s1 + s2) + (s2 - s1);  // p·s2 + q·s1
-  return (f1 / h.a) * (f2 / h.b) / (p * h.b + q * h.a);
+  return quot(quot(f1, h.ia) * quot(f2, h.ib), p * h.b + q * h.a);
 }
 
 // BHSA (t1 = t2 = t): dD/dt = t/a − t/b = −t·D/(a·b), finite for every t (t = 0 gives 0).
 template <typename T>
 AAFGAN_HD T bhsa_dDdt(T t, const BiHyp<T>& h) {
   if (t == T(0)) return T(0);
-  return -(t / h.a) * (h.D / h.b);
+  return -quot(t, h.ia) * quot(h.D, h.ib);
 }
 
 // Raw BHAA value and its derivatives w.r.t. x, λ, τ1, τ2 (BHSA is the case τ1 = τ2 but uses
@@ -233,8 +377,8 @@ AAFGAN_HD BhaaGrad<T> bhaa_grad(T x, T lam, T tau1, T tau2, Range r) {
   // y = D/k with u = kλx, t = kτ: the k's cancel.
   g.dx = lam * g.dDdu;
   g.dl = x * g.dDdu;
-  g.dt1 = g.h.a > T(0) ? t1 / g.h.a : T(0);
-  g.dt2 = g.h.b > T(0) ? -(t2 / g.h.b) : T(0);
+  g.dt1 = g.h.a > T(0) ? quot(t1, g.h.ia) : T(0);
+  g.dt2 = g.h.b > T(0) ? -quot(t2, g.h.ib) : T(0);
   return g;
 }
 
@@ -247,10 +391,11 @@ AAFGAN_HD T bhaa_value(T x, T lam, T tau1, T tau2, Range r) {
 template <typename T>
 AAFGAN_HD T sign_of(T v) { return v > T(0) ? T(1) : v < T(0) ? T(-1) : T(0); }
 
-// activations.md's band in which τ1 and τ2 count as equal and BHANA is BHAA itself.
+// activations.md's band in which τ1 and τ2 count as equal and BHANA is BHAA itself. (`|`, not
+// `||`: GCC 12 cannot vectorise the CPU loops' selects on a short-circuit condition.)
 template <typename T>
 AAFGAN_HD bool bhana_equal(T a1, T a2) {
-  return a1 == a2 || std::fabs(a1 - a2) < T(1e-6) * (a1 + a2);
+  return (a1 == a2) | (std::fabs(a1 - a2) < T(1e-6) * (a1 + a2));
 }
 
 }  // namespace act_detail
@@ -315,45 +460,76 @@ AAFGAN_HD T bhata_backward(T x, T lam, T tau1, T tau2, Range r, T& dlam, T& dtau
 //   y = lo + (4/k)·(D + c)/(2 + H),   c = 2 (|τ1| > |τ2|) or H (|τ2| > |τ1|),
 // since hi − lo = 4/k and (B − lo) = (D + 2)/k, (E − lo) = (2 + H)/k, (B − E) = (D + H)/k,
 // (hi − E) = (2 + H)/k. At d → 0, H → 2 and y → BHAA (continuous).
+// Everything of BHANA that depends on the parameters only (not on x), so that a caller walking
+// many elements of one parameter slot can form it once: bhana_slot(τ1, τ2, r).
 template <typename T>
-AAFGAN_HD T bhana_forward(T x, T lam, T tau1, T tau2, Range r) {
+struct BhanaSlot {
+  bool equal;   // |τ1| ≈ |τ2| (activations.md's band): BHANA is BHAA itself
+  bool over;    // |τ1| > |τ2|: c = 2, else c = H
+  T c;          // D + c is the numerator
+  T dH1, dH2;   // ∂H/∂τ1, ∂H/∂τ2 (times 1, H = hypot(2, k·d))
+  act_detail::Denom<T> Q;  // 2 + H
+};
+
+template <typename T>
+AAFGAN_HD BhanaSlot<T> bhana_slot(T tau1, T tau2, Range r) {
   const T a1 = std::fabs(tau1), a2 = std::fabs(tau2);
-  if (act_detail::bhana_equal(a1, a2)) return act_detail::bhaa_value(x, lam, tau1, tau2, r);
   const T k = range_k<T>(r);
-  const T D = act_detail::bihyp(k * lam * x, k * tau1, k * tau2).D;
-  const T H = act_detail::hyp(T(2), k * (a1 - a2));
-  const T c = a1 > a2 ? T(2) : H;
-  return range_lo<T>(r) + (T(4) / k) * ((D + c) / (T(2) + H));
+  const T d = a1 - a2;
+  const T H = act_detail::hyp(T(2), k * d);
+  BhanaSlot<T> s;
+  s.equal = act_detail::bhana_equal(a1, a2);
+  s.over = a1 > a2;
+  s.c = s.over ? T(2) : H;
+  // Derivative of H (the envelope-theorem dE/dτ, times k).
+  const T dHdd = act_detail::quot(k * k * d, H);
+  s.dH1 = dHdd * act_detail::sign_of(tau1);
+  s.dH2 = -dHdd * act_detail::sign_of(tau2);
+  s.Q = act_detail::denom(T(2) + H);
+  return s;
 }
 
 template <typename T>
-AAFGAN_HD T bhana_backward(T x, T lam, T tau1, T tau2, Range r, T& dlam, T& dtau1, T& dtau2) {
-  const T a1 = std::fabs(tau1), a2 = std::fabs(tau2);
+AAFGAN_HD T bhana_forward(T x, T lam, T tau1, T tau2, Range r, const BhanaSlot<T>& s) {
+  if (s.equal) return act_detail::bhaa_value(x, lam, tau1, tau2, r);
+  const T k = range_k<T>(r);
+  const T D = act_detail::bihyp(k * lam * x, k * tau1, k * tau2).D;
+  return range_lo<T>(r) + (T(4) / k) * act_detail::quot(D + s.c, s.Q);
+}
+
+template <typename T>
+AAFGAN_HD T bhana_forward(T x, T lam, T tau1, T tau2, Range r) {
+  return bhana_forward(x, lam, tau1, tau2, r, bhana_slot(tau1, tau2, r));
+}
+
+template <typename T>
+AAFGAN_HD T bhana_backward(T x, T lam, T tau1, T tau2, Range r, const BhanaSlot<T>& s, T& dlam, T& dtau1,
+                           T& dtau2) {
   const act_detail::BhaaGrad<T> g = act_detail::bhaa_grad(x, lam, tau1, tau2, r);
-  if (act_detail::bhana_equal(a1, a2)) {
+  if (s.equal) {
     dlam = g.dl;
     dtau1 = g.dt1;
     dtau2 = g.dt2;
     return g.dx;
   }
   const T k = range_k<T>(r);
-  const T d = a1 - a2;
-  const T H = act_detail::hyp(T(2), k * d);
-  const T Q = T(2) + H;
-  const T N = g.h.D + (a1 > a2 ? T(2) : H);
-  // Derivatives of D = k·(BHAA − off) and of H (the envelope-theorem dE/dτ, times k).
+  const T N = g.h.D + s.c;
+  // Derivatives of D = k·(BHAA − off) and of H.
   const T dD1 = k * g.dt1, dD2 = k * g.dt2;
-  const T dHdd = k * k * d / H;
-  const T dH1 = dHdd * act_detail::sign_of(tau1), dH2 = -dHdd * act_detail::sign_of(tau2);
-  const T dN1 = a1 > a2 ? dD1 : dD1 + dH1;
-  const T dN2 = a1 > a2 ? dD2 : dD2 + dH2;
-  const T scale = (T(4) / k) / Q;  // dy/dN
-  const T NQ = N / Q;
-  dtau1 = scale * (dN1 - NQ * dH1);
-  dtau2 = scale * (dN2 - NQ * dH2);
+  const T dN1 = s.over ? dD1 : dD1 + s.dH1;
+  const T dN2 = s.over ? dD2 : dD2 + s.dH2;
+  const T scale = act_detail::quot(T(4) / k, s.Q);  // dy/dN
+  const T NQ = act_detail::quot(N, s.Q);
+  dtau1 = scale * (dN1 - NQ * s.dH1);
+  dtau2 = scale * (dN2 - NQ * s.dH2);
   // dD/dx = k·λ·dD/du, dD/dλ = k·x·dD/du; E does not depend on λ.
   dlam = scale * k * x * g.dDdu;
   return scale * k * lam * g.dDdu;
+}
+
+template <typename T>
+AAFGAN_HD T bhana_backward(T x, T lam, T tau1, T tau2, Range r, T& dlam, T& dtau1, T& dtau2) {
+  return bhana_backward(x, lam, tau1, tau2, r, bhana_slot(tau1, tau2, r), dlam, dtau1, dtau2);
 }
 
 // --- DSILU: d(z) = σ(z)(1 + z(1 − σ(z))), z = βx ---------------------------------------------
@@ -384,7 +560,7 @@ AAFGAN_HD T dsilu_backward(T x, T beta, Range r, T& dbeta) {
 template <typename T>
 AAFGAN_HD T shrelu_forward(T x, T tau) {
   const T r = act_detail::hyp(x, tau);
-  return x >= T(0) ? T(0.5) * (x + r) : T(0.5) * tau * (tau / (r - x));
+  return x >= T(0) ? T(0.5) * (x + r) : T(0.5) * tau * act_detail::quot(tau, r - x);
 }
 
 template <typename T>
@@ -394,9 +570,9 @@ AAFGAN_HD T shrelu_backward(T x, T tau, T& dtau) {
     dtau = T(0);
     return T(0.5);
   }
-  const T y = x >= T(0) ? T(0.5) * (x + r) : T(0.5) * tau * (tau / (r - x));
-  dtau = T(0.5) * (tau / r);
-  return y / r;
+  const T y = x >= T(0) ? T(0.5) * (x + r) : T(0.5) * tau * act_detail::quot(tau, r - x);
+  dtau = T(0.5) * act_detail::quot(tau, r);
+  return act_detail::quot(y, r);
 }
 
 // --- Mish: y = x·tanh(softplus(x)) -----------------------------------------------------------
