@@ -104,7 +104,8 @@ namespace act_detail {
 // on the host the branch-free ones of kernels/cpu/vec_math.h, which GCC vectorises in the CPU
 // loops (libm's are opaque calls). Both handle the same inf/NaN/overflow cases, so every formula
 // below is written once for both. (vm::hypot for float forms the root in double, where squares
-// of floats cannot overflow or underflow; CUDA's hypotf is cheap, so device code keeps it.)
+// of floats cannot overflow or underflow; device f32 code forms roots and quotients with the
+// MUFU approximations of dev_hypot, hyp_inv and quot below, in a domain the CUDA kernels check.)
 template <typename T>
 AAFGAN_HD T el_exp(T x) {
 #if defined(__CUDA_ARCH__)
@@ -136,10 +137,11 @@ AAFGAN_HD T el_tanh(T x) {
 // time in roots and divisions; CUDA's hypotf and IEEE f32 division are ~20 and ~10 instructions
 // with branches each, the MUFU square root, reciprocal square root and reciprocal (sqrt.approx,
 // rsqrt.approx, rcp.approx: ≤ 2 ulp) one. Unguarded they are exact only while every square,
-// root and denominator stays in the normal range: true for the formulas below whenever |kλx| ≤ 2^40 (MiDA: its softplus in
-// place of x) and every kτ, and SHReLU's x and τ, is 0 or of magnitude in [2^-40, 2^40]. The
-// CUDA kernels check every element against that domain (kernels/cuda/activations.cu,
-// f32_fast_ok) and evaluate the rare others in f64. Device f64 keeps hypot and IEEE division.
+// root and denominator stays in the normal range: true for the formulas below whenever
+// |kλx| ≤ 2^40 (MiDA: its softplus in place of x) and every kτ, and SHReLU's x and τ, is 0 or
+// of magnitude in [2^-40, 2^40]. The CUDA kernels check every element against that domain
+// (kernels/cuda/activations.cu, f32_fast_ok) and evaluate the rare others in f64. Device f64
+// keeps hypot and IEEE division.
 #if defined(__CUDA_ARCH__)
 __device__ __forceinline__ float dev_rcp_approx(float d) {
   float r;

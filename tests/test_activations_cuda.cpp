@@ -252,16 +252,13 @@ CudaResult<T> run_cuda(Act act, Range range, const std::vector<T>& x, const std:
 
 // Runs one configuration on both backends and checks every output.
 template <typename T>
-void check_agreement(Act act, Range range, const Layout& lay, uint64_t seed, size_t offset = 0) {
+void check_agreement_on(Act act, Range range, const Layout& lay, const std::vector<std::vector<T>>& p,
+                        const std::vector<T>& x, const std::vector<T>& gy, size_t offset = 0) {
   const int64_t n = lay.n(), P = lay.P, inner = lay.inner;
   const int np = act_param_count(act);
   const std::string ctx =
       describe(act, range) + (sizeof(T) == 4 ? " f32" : " f64") + " on " + lay.name + (offset ? ", misaligned" : "");
   INFO(ctx);
-  const auto p = make_params<T>(act, range, P, seed);
-  std::vector<T> x = make_x<T>(n, seed + 1);
-  avoid_clamp_edges(act, range, x, p, P, inner);
-  const std::vector<T> gy = make_gy<T>(n, seed + 2);
   const std::vector<const T*> pp = ptrs(p);
 
   std::vector<T> y(x.size()), gx(x.size());
@@ -321,6 +318,14 @@ void check_agreement(Act act, Range range, const Layout& lay, uint64_t seed, siz
     const std::string mm = first_mismatch(c.gp[sk], gp[sk], gp_scale[sk], rel);
     CHECK_MESSAGE(mm.empty(), std::string(aafgan::kernels::act_param_name(act, k)) << " gradient: " << mm);
   }
+}
+
+template <typename T>
+void check_agreement(Act act, Range range, const Layout& lay, uint64_t seed, size_t offset = 0) {
+  const auto p = make_params<T>(act, range, lay.P, seed);
+  std::vector<T> x = make_x<T>(lay.n(), seed + 1);
+  avoid_clamp_edges(act, range, x, p, lay.P, lay.inner);
+  check_agreement_on<T>(act, range, lay, p, x, make_gy<T>(lay.n(), seed + 2), offset);
 }
 
 std::vector<Range> ranges_of(Act act) {
@@ -422,6 +427,43 @@ TEST_CASE("cuda activations: misaligned pointers fall back to scalar accesses, s
       for (size_t k = 0; k < a.gp.size(); ++k)
         CHECK(std::memcmp(a.gp[k].data(), m.gp[k].data(), a.gp[k].size() * sizeof(float)) == 0);
       CHECK(std::memcmp(a.y.data(), m.y.data(), a.y.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("cuda activations: f32 elements outside the fast domain (huge x, tiny or huge τ) agree with the cpu") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  // The f32 kernels use unguarded MUFU roots and reciprocals where |kλx| ≤ 2^40 and kτ is 0 or
+  // within [2^-40, 2^40], and evaluate every other element in f64 (a fix-up pass after the main
+  // loop; for MiDA's backward also the elements near its knees). These inputs reach that path
+  // in every kernel: columns forward and backward, elementwise forward, segments backward.
+  const double xs[] = {1e30, -1e30, 3e12, -2e15, 1e-30, -1e-30, 0.0, 0.7, -1.3, 20.0};
+  const Layout layouts[] = {{"per-feature [16] over 10 rows", 10, 16, 1},
+                            {"per-channel [3] on [4,3,5,2]", 4, 3, 10},
+                            {"P = 1 on [30,1]", 30, 1, 1}};
+  for (const Layout& lay : layouts) {
+    for (Act act : {Act::BHSA, Act::BHAA, Act::BHATA, Act::BHANA, Act::SHReLU, Act::MiDA}) {
+      for (Range r : ranges_of(act)) {
+        const int np = act_param_count(act);
+        std::vector<std::vector<float>> p(static_cast<size_t>(np), std::vector<float>(static_cast<size_t>(lay.P)));
+        for (int64_t j = 0; j < lay.P; ++j) {
+          const size_t sj = static_cast<size_t>(j);
+          // Slot kinds: ordinary, tiny τ, huge τ, τ1 tiny and τ2 ordinary.
+          const double taus[][2] = {{0.25, 0.3}, {1e-30, 2e-30}, {1e15, 3e14}, {1e-30, 0.3}};
+          const double* t = taus[j % 4];
+          if (act == Act::SHReLU) {
+            p[0][sj] = static_cast<float>(t[0]);
+          } else {
+            p[0][sj] = static_cast<float>(j % 3 == 2 ? -0.6 : 0.55);
+            p[1][sj] = static_cast<float>(t[0]);
+            if (np == 3) p[2][sj] = static_cast<float>(t[1]);
+          }
+        }
+        std::vector<float> x(static_cast<size_t>(lay.n()));
+        for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(xs[(i * 7 + i / 10) % 10]);
+        avoid_clamp_edges(act, r, x, p, lay.P, lay.inner);
+        check_agreement_on<float>(act, r, lay, p, x, make_gy<float>(lay.n(), 61));
+      }
     }
   }
 }

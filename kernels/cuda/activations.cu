@@ -4,15 +4,16 @@
 //
 // Four kernels:
 // - columns forward: forward of per-feature parameters (inner = 1, P a multiple of the 16-byte
-//   unit), seen as a [B, P] matrix. A thread owns one column unit (4 floats / 2 doubles) and
-//   kFwdRows rows of it: its parameters are loaded once, the per-slot parts of the formulas
-//   (kλ, kτ, τ², BHANA's extremum …) are computed once for all its rows, and all its loads are
-//   in flight together.
+//   unit), seen as a [B, P] matrix. A thread owns one column unit (4 floats / 2 doubles) and up
+//   to kFwdRows rows of it: its parameters are loaded once, the per-slot parts of the formulas
+//   (kλ, kτ, τ², BHANA's normalisation, see SlotConsts) are formed once for all its rows, and
+//   all its loads are in flight together.
 // - elementwise: every other forward, and the backward when no parameter gradient is wanted
 //   (Mish, or a frozen layer). A thread owns one 16-byte unit.
 // - columns: backward of per-feature parameters (inner = 1, P > 1). A block covers up to 32
-//   column units × R row lanes; each lane walks its rows and keeps per-column sums in
-//   registers, then the lanes are added in a fixed tree in shared memory. With few batch rows
+//   column units (16 bytes; 8 for BHANA in f32, see column_lanes) × R row lanes; each lane walks
+//   its rows, one ahead in flight, and keeps per-column sums in registers, then the lanes are
+//   added in a fixed tree in shared memory. With few batch rows
 //   per block the grid also splits the rows into chunks (blockIdx.y) so that large P with a
 //   small batch still fills the device; each chunk writes its partial sums and a second tiny
 //   kernel adds the chunks in order.
@@ -22,10 +23,14 @@
 // The range variant is a template argument, so k = 2 or 4 is a constant and /k a multiply.
 //
 // f32 precision: the roots and quotients of the bi-hyperbolic family, MiDA and SHReLU use the
-// MUFU square root and reciprocal on the device (activation_math.h, dev_hypot and quot), valid
-// while the element lies in the domain f32_fast_ok checks (|kλx| ≤ 2^40, kτ zero or within
-// [2^-40, 2^40]: every realistic element). A unit with a lane outside it, or a NaN/inf, is
-// evaluated in f64 instead (a branch that is uniform in practice), so no input loses accuracy.
+// MUFU square root, reciprocal square root and reciprocal on the device (activation_math.h:
+// dev_hypot, hyp_inv, quot), exact to a few ulp while the element lies in the domain that
+// f32_fast_ok checks (|kλx| ≤ 2^40, kτ zero or within [2^-40, 2^40]: every realistic element;
+// for MiDA's backward also away from its knees at small τ). The hot loops evaluate every unit
+// that way and only note whether one of its lanes was outside (or NaN/inf); if so, a fix-up pass
+// after the loop redoes the thread's work in the same order with those units in f64. Outside
+// stays correct, inside pays one compare per element, and the f64 code stays out of the hot
+// loops and their registers.
 //
 // No floating-point atomics anywhere: every sum has an order fixed by the sizes, so two runs
 // give identical bits. The order does not depend on whether the pointers allowed 16-byte
@@ -53,8 +58,10 @@ constexpr int64_t kTargetThreads = int64_t(1) << 18;
 // A chunk gives every thread at least this many units (columns: rows per lane), so the
 // partial sums stay small next to the data.
 constexpr int64_t kMinWorkPerThread = 4;
-// Rows of one column unit a thread of the columns forward kernel handles per chunk.
+// Rows of one column unit a thread of the columns forward kernel handles per chunk, at most
+// (fewer when the grid would otherwise have less than kFwdMinBlocks blocks).
 constexpr int kFwdRows = 4;
+constexpr int64_t kFwdMinBlocks = 256;
 // Resident blocks per SM the backward columns kernel is compiled for (caps its registers).
 constexpr int kBwdBlocksPerSM = 2;
 constexpr int64_t kMaxElements = (int64_t(1) << 31) - 1;
@@ -241,10 +248,6 @@ __device__ __forceinline__ bool unit_in_domain(const T (&xv)[V], const T (&pv)[V
   return ok;
 }
 
-// f(x), and f'(x) with ∂f/∂p, for the V lanes of a unit: the formulas as they are (in f32 on
-// the device valid only inside the domain). The hot loops call these unconditionally and only
-// note whether a unit was outside; a rare fix-up pass after the loop redoes such units with
-// the *_checked forms, so that the f64 code stays out of the hot loops and their registers.
 // What a formula needs of one parameter slot that does not depend on x, formed once per slot
 // by the kernels that walk many elements of a slot: BHANA's normalisation (activation_math.h,
 // bhana_slot); nothing for the other functions.
@@ -410,11 +413,13 @@ __device__ __forceinline__ void load_column_params(const ParamPtrs<T>& prm, uint
 }
 
 // --- columns forward: per-feature y = f(x) over a [B, P] matrix ------------------------------
-// Block: cg = 2^cg_log2 column units × R = kThreads / cg row lanes; a chunk is R·kFwdRows rows.
+// Block: cg = 2^cg_log2 column units × R = kThreads / cg row lanes; a chunk is R·rows rows,
+// rows ≤ kFwdRows per thread.
 template <Act A, Range R, typename T>
 __global__ void __launch_bounds__(kThreads)
     act_forward_columns_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t B, uint32_t P,
-                               ParamPtrs<T> prm, int cg_log2, uint32_t nchunks, bool vec_data, bool vec_params) {
+                               ParamPtrs<T> prm, int cg_log2, int rows, uint32_t nchunks, bool vec_data,
+                               bool vec_params) {
   constexpr int V = vec_width<T>();
   const int cg = 1 << cg_log2, RL = kThreads >> cg_log2;
   const int tx = static_cast<int>(threadIdx.x) & (cg - 1), ty = static_cast<int>(threadIdx.x) >> cg_log2;
@@ -426,7 +431,7 @@ __global__ void __launch_bounds__(kThreads)
   load_column_params<A, T, V>(prm, c0, count, vec_params, pv);
   SlotConsts<A, T> sv[V];
   make_slot_consts<A, R>(pv, sv);
-  const uint32_t chunk_rows = static_cast<uint32_t>(RL) * kFwdRows;
+  const uint32_t chunk_rows = static_cast<uint32_t>(RL * rows);
   bool outside = false;
   {
     for (uint32_t chunk = blockIdx.y; chunk < nchunks; chunk += gridDim.y) {
@@ -436,7 +441,7 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
       for (int i = 0; i < kFwdRows; ++i) {
         const uint32_t b = b0 + static_cast<uint32_t>(i * RL);
-        if (b < B)
+        if (i < rows && b < B)
           load_unit<T, V>(x + b * P + c0, count, vec, xv[i]);
         else
 #pragma unroll
@@ -448,14 +453,14 @@ __global__ void __launch_bounds__(kThreads)
         T yv[V];
         unit_forward<A, R>(xv[i], pv, sv, yv);
         outside = outside | !unit_in_domain<A, R, false>(xv[i], pv);
-        if (b < B) store_unit<T, V>(y + b * P + c0, count, vec, yv);
+        if (i < rows && b < B) store_unit<T, V>(y + b * P + c0, count, vec, yv);
       }
     }
   }
   if constexpr (domain_checked<A, T>()) {
     if (outside) {  // rare: redo the units outside the fast domain
       for (uint32_t chunk = blockIdx.y; chunk < nchunks; chunk += gridDim.y) {
-        for (int i = 0; i < kFwdRows; ++i) {
+        for (int i = 0; i < rows; ++i) {
           const uint32_t b = chunk * chunk_rows + static_cast<uint32_t>(ty + i * RL);
           if (b >= B) break;
           T xv[V], yv[V];
@@ -863,17 +868,21 @@ BackwardPlan plan_backward(Act act, bool want_params, int64_t n, int64_t P, int6
   pl.B = pl.inner > 0 ? n / (pl.P * pl.inner) : 0;
   if (np == 0 || !want_params || n == 0) return pl;
 
-  const int V = pl.inner == 1 ? column_lanes(act, elem_bytes) : static_cast<int>(16 / elem_bytes);
+  const int V = static_cast<int>(16 / elem_bytes);
   if (pl.inner == 1) {
     pl.kind = BackwardPlan::Kind::columns;
-    const int64_t groups = ceil_div(pl.P, V);
-    pl.cg_log2 = column_cg_log2(pl.P, V);
-    const int64_t R = kThreads >> pl.cg_log2;
-    pl.grid_x = ceil_div(groups, int64_t(1) << pl.cg_log2);
-    const int64_t want = ceil_div(kTargetThreads, pl.grid_x * kThreads);
+    // The row chunks are planned for 16-byte units whatever the kernel's lanes, so that the
+    // workspace depends on the sizes and the element size alone.
+    const int cg16 = column_cg_log2(pl.P, V);
+    const int64_t R = kThreads >> cg16;
+    const int64_t grid16 = ceil_div(ceil_div(pl.P, V), int64_t(1) << cg16);
+    const int64_t want = ceil_div(kTargetThreads, grid16 * kThreads);
     const int64_t most = std::max<int64_t>(1, ceil_div(pl.B, R * kMinWorkPerThread));
     const int64_t chunks = std::clamp<int64_t>(want, 1, most);
     pl.per_chunk = ceil_div(pl.B, chunks);
+    const int lanes = column_lanes(act, elem_bytes);
+    pl.cg_log2 = column_cg_log2(pl.P, lanes);
+    pl.grid_x = ceil_div(ceil_div(pl.P, lanes), int64_t(1) << pl.cg_log2);
   } else {
     pl.kind = BackwardPlan::Kind::segments;
     pl.grid_x = pl.P;
@@ -962,10 +971,12 @@ void launch_forward(const T* x, T* y, int64_t n, const T* const* params, int64_t
   const int64_t B = n / P;
   const int cg_log2 = column_cg_log2(P, V);
   const int64_t grid_x = ceil_div(ceil_div(P, V), int64_t(1) << cg_log2);
-  const int64_t nchunks = ceil_div(B, (kThreads >> cg_log2) * int64_t(kFwdRows));
+  int rows = kFwdRows;
+  while (rows > 1 && grid_x * ceil_div(B, (kThreads >> cg_log2) * int64_t(rows)) < kFwdMinBlocks) rows /= 2;
+  const int64_t nchunks = ceil_div(B, (kThreads >> cg_log2) * int64_t(rows));
   const dim3 grid(static_cast<unsigned>(grid_x), static_cast<unsigned>(std::min<int64_t>(nchunks, kMaxGridY)));
   act_forward_columns_kernel<A, R, T><<<grid, kThreads, 0, stream>>>(
-      x, y, static_cast<uint32_t>(B), static_cast<uint32_t>(P), pp, cg_log2, static_cast<uint32_t>(nchunks),
+      x, y, static_cast<uint32_t>(B), static_cast<uint32_t>(P), pp, cg_log2, rows, static_cast<uint32_t>(nchunks),
       aligned16(x) && aligned16(y), all_aligned<T>(np, pp, 16));
   check_launch<T>("act_forward_columns_kernel", A, n, P, inner, grid);
   }
