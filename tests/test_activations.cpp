@@ -282,6 +282,14 @@ TEST_CASE("activations: BHSA sym tends to clamp(2 lambda x, -1, 1) as tau -> 0")
   }
 }
 
+// The fused loops are compiled with -ffp-contract=off; a test file built with -march=native may
+// fuse multiply-adds in the same scalar formula, so "the same" means equal to a few ulps.
+template <typename T>
+bool same_to_rounding(T a, T b) {
+  const T scale = std::max(std::fabs(a), std::fabs(b));
+  return std::fabs(a - b) <= T(8) * std::numeric_limits<T>::epsilon() * scale + std::numeric_limits<T>::min();
+}
+
 TEST_CASE("activations: BHATA gradient is exactly 0 where the clamp is active") {
   std::vector<double> xs;
   for (int i = -300; i <= 300; ++i) xs.push_back(i * 0.02 + 0.001);
@@ -292,13 +300,15 @@ TEST_CASE("activations: BHATA gradient is exactly 0 where the clamp is active") 
       int active = 0;
       for (size_t i = 0; i < xs.size(); ++i) {
         const double raw = kernels::bhaa_forward(xs[i], pv[0], pv[1], pv[2], range);
+        // Within rounding of a bound the two compilations may disagree on which side it is.
+        if (std::fabs(raw - 1.0) < 1e-12 || std::fabs(raw - lo) < 1e-12) continue;
         if (raw > 1.0 || raw < lo) {
           ++active;
           CHECK(e.y[i] == (raw > 1.0 ? 1.0 : lo));
           CHECK(e.gx[i] == 0.0);
           for (const auto& g : e.gp) CHECK(g[i] == 0.0);
         } else {
-          CHECK(e.y[i] == raw);
+          CHECK(same_to_rounding(e.y[i], raw));
           CHECK(e.gx[i] != 0.0);
         }
       }
@@ -487,7 +497,7 @@ TEST_CASE("activations: fused backward matches a per-element reference and is de
         float p[3] = {}, dp[3] = {};
         for (int k = 0; k < np; ++k) p[k] = pp[static_cast<size_t>(k)][j];
         const float d = kernels::act_backward(act, px[i], p, range, dp);
-        if (gx1[static_cast<size_t>(i)] != pg[i] * d) ++bad;
+        if (!same_to_rounding(gx1[static_cast<size_t>(i)], pg[i] * d)) ++bad;
         for (int k = 0; k < np; ++k) ref[static_cast<size_t>(k)][static_cast<size_t>(j)] += double(pg[i]) * double(dp[k]);
       }
       CHECK(bad == 0);
@@ -503,7 +513,7 @@ TEST_CASE("activations: fused backward matches a per-element reference and is de
         const int64_t j = (i / lay.inner) % lay.P;
         float p[3] = {};
         for (int k = 0; k < np; ++k) p[k] = pp[static_cast<size_t>(k)][j];
-        if (y[static_cast<size_t>(i)] != kernels::act_forward(act, px[i], p, range)) ++fbad;
+        if (!same_to_rounding(y[static_cast<size_t>(i)], kernels::act_forward(act, px[i], p, range))) ++fbad;
       }
       CHECK(fbad == 0);
     }
