@@ -2,6 +2,7 @@
 #include "engine/ops/pointwise.h"
 
 #include "engine/autograd.h"
+#include "engine/ops/elementwise_map.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/pointwise_math.h"
 
@@ -11,33 +12,8 @@ namespace {
 
 using kernels::cpu::parallel_for;
 
-template <typename Fwd>
-Tensor map_unary(const char* op, const Tensor& x, Fwd fwd) {
-  check_cpu(op, x);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  dispatch(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-    parallel_for(x.numel(), [&](int64_t i) { py[i] = fwd(px[i]); });
-  });
-  return y;
-}
-
-// gx[i] = bwd(saved[i], g[i]), saved being the input or the output, whichever the formula uses.
-template <typename Bwd>
-Tensor map_grad(const char* op, const Tensor& saved, const Tensor& g, Bwd bwd) {
-  check_cpu(op, g);
-  Tensor gx = Tensor::empty(saved.shape(), saved.dtype(), saved.device());
-  dispatch(saved.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* ps = saved.data<T>();
-    const T* pg = g.data<T>();
-    T* po = gx.data<T>();
-    parallel_for(saved.numel(), [&](int64_t i) { po[i] = bwd(ps[i], pg[i]); });
-  });
-  return gx;
-}
+using detail::map_grad;
+using detail::map_unary;
 
 // The common shape of every op here: forward from x, backward from the saved x or y.
 template <typename Fwd, typename Bwd>
