@@ -2,11 +2,11 @@
 # The MNIST GAN benchmark of issue 4 in one command: ms per training iteration beside PyTorch,
 # measured in the same run. Builds nothing: run `make aafgan_bench_gan` in the build folder first.
 #
-#   tools/bench_gan.sh [aafgan_bench_gan options...]      e.g. --threads 1, --models ..., --rounds 5
+#   tools/bench_gan.sh [aafgan_bench_gan options...]      e.g. --threads 1, --models ..., --iters 100
 #   BUILD_DIR=build-bench tools/bench_gan.sh               (default build folder: build)
 #
-# The machines are shared: the tool alternates the two sides for a few rounds and keeps each
-# side's best round, and prints load averages, since busy neighbours distort 2-thread OpenMP
+# The machines are shared: the tool alternates the two sides in short turns on the same model
+# and warns when other processes were busy, since busy neighbours distort 2-thread OpenMP
 # timings far more than 1-thread ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +24,4 @@ if [[ -e "$jemalloc" ]]; then
 else
   echo "bench_gan: $jemalloc not found (apt-get install libjemalloc2); PyTorch runs with glibc malloc" >&2
 fi
-exec "$bin" --torch --rounds 3 "${preload[@]}" "$@"
+exec "$bin" --torch "${preload[@]}" "$@"
