@@ -431,7 +431,6 @@ int main(int argc, char** argv) {
           twin.reset();
         } else if (reply->contains("error")) {
           r.torch_error = reply->value("error", "");
-          fmt::print("  torch: {}\n", r.torch_error);
         } else {
           with_twin = true;
         }
@@ -461,15 +460,16 @@ int main(int argc, char** argv) {
       if (with_twin && theirs.ms.size() == static_cast<size_t>(iters)) {
         r.torch = summarize(theirs);
         print_side("torch", r.spec, *r.torch);
-      } else if (twin && !r.torch_error.empty()) {
+      } else if (!r.torch_error.empty()) {
         fmt::print("  torch   {:<32} {}\n", r.spec, r.torch_error);
       }
       std::fflush(stdout);
     }
     twin.reset();
+    // Rows measured before a twin that died mid-run still get their column.
+    const bool with_torch = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.torch.has_value(); });
     if (torch && !torch_unavailable.empty())
-      fmt::print("PyTorch unavailable: {}; only our column is shown\n", torch_unavailable);
-    const bool with_torch = torch && torch_unavailable.empty();
+      fmt::print("PyTorch unavailable: {}{}\n", torch_unavailable, with_torch ? "" : "; only our column is shown");
 
     fmt::print("\nms per iteration (median / mean), load averages at end: {}\n", load_averages());
     if (with_torch) {
