@@ -63,6 +63,17 @@ class NoParamGrads {
   std::vector<bool> flags_;
 };
 
+// Both networks' parameters and buffers under "G." / "D.": what a checkpoint holds of the model.
+nn::NamedTensors model_tensors(GanModel& model) {
+  nn::NamedTensors out;
+  for (const char* net : {"G.", "D."}) {
+    nn::Module& m = net[0] == 'G' ? model.generator() : model.discriminator();
+    for (auto& [name, t] : m.named_parameters()) out.emplace_back(net + name, t);
+    for (auto& [name, t] : m.named_buffers()) out.emplace_back(net + name, t);
+  }
+  return out;
+}
+
 void write_text_atomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -200,11 +211,7 @@ bool AdversarialTrainer::train_step(const Tensor& real, const std::vector<int32_
 }
 
 void AdversarialTrainer::save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial) {
-  nn::NamedTensors tensors;
-  for (auto& [name, t] : model_.generator().named_parameters()) tensors.emplace_back("G." + name, t);
-  for (auto& [name, t] : model_.generator().named_buffers()) tensors.emplace_back("G." + name, t);
-  for (auto& [name, t] : model_.discriminator().named_parameters()) tensors.emplace_back("D." + name, t);
-  for (auto& [name, t] : model_.discriminator().named_buffers()) tensors.emplace_back("D." + name, t);
+  nn::NamedTensors tensors = model_tensors(model_);
   for (auto& [name, t] : opt_g_->state()) tensors.emplace_back("optG." + name, t);
   for (auto& [name, t] : opt_d_->state()) tensors.emplace_back("optD." + name, t);
   nlohmann::json meta = {
@@ -229,12 +236,7 @@ bool AdversarialTrainer::load_checkpoint(int& epoch, int64_t& next_batch, nlohma
     fail("{} was written by a run with seed {}, not {}", path(kCheckpoint), m.at("seed").get<uint64_t>(), opt_.seed);
   if (m.at("dtype").get<std::string>() != dtype_name(dtype_))
     fail("{} holds a {} run; this run is {}", path(kCheckpoint), m.at("dtype").get<std::string>(), dtype_name(dtype_));
-  nn::NamedTensors targets;
-  for (auto& [name, t] : model_.generator().named_parameters()) targets.emplace_back("G." + name, t);
-  for (auto& [name, t] : model_.generator().named_buffers()) targets.emplace_back("G." + name, t);
-  for (auto& [name, t] : model_.discriminator().named_parameters()) targets.emplace_back("D." + name, t);
-  for (auto& [name, t] : model_.discriminator().named_buffers()) targets.emplace_back("D." + name, t);
-  load_into(ck, targets);
+  load_into(ck, model_tensors(model_));
   const auto with_prefix = [&](const std::string& prefix) {
     nn::NamedTensors out;
     for (auto& [name, t] : ck.tensors)

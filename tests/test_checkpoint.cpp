@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/temp_dir.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "engine/ops.h"
@@ -17,26 +18,9 @@
 
 using namespace aafgan;
 namespace fs = std::filesystem;
+using aafgan::testing::TempDir;
 
 namespace {
-
-// A fresh folder per test case, removed afterwards.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    path_ = fs::temp_directory_path() / ("aafgan_test_checkpoint_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::vector<char> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -84,7 +68,7 @@ void check_load_fails(const std::string& path, const std::string& what) {
 }  // namespace
 
 TEST_CASE("checkpoint: round trip of f32 and f64 tensors and metadata") {
-  TempDir dir("roundtrip");
+  TempDir dir("checkpoint_roundtrip");
   const std::string path = dir.file("model.ckpt");
   const nn::NamedTensors tensors = sample_tensors();
   save_checkpoint(path, tensors, sample_metadata());
@@ -106,7 +90,7 @@ TEST_CASE("checkpoint: round trip of f32 and f64 tensors and metadata") {
 }
 
 TEST_CASE("checkpoint: an empty checkpoint and null metadata round trip") {
-  TempDir dir("empty");
+  TempDir dir("checkpoint_empty");
   const std::string path = dir.file("e.ckpt");
   save_checkpoint(path, {}, nullptr);
   const Checkpoint ck = load_checkpoint(path);
@@ -115,7 +99,7 @@ TEST_CASE("checkpoint: an empty checkpoint and null metadata round trip") {
 }
 
 TEST_CASE("checkpoint: a truncated file throws") {
-  TempDir dir("truncated");
+  TempDir dir("checkpoint_truncated");
   const std::string path = dir.file("t.ckpt");
   save_checkpoint(path, sample_tensors(), sample_metadata());
   const std::vector<char> full = read_bytes(path);
@@ -129,7 +113,7 @@ TEST_CASE("checkpoint: a truncated file throws") {
 }
 
 TEST_CASE("checkpoint: any flipped byte throws") {
-  TempDir dir("flipped");
+  TempDir dir("checkpoint_flipped");
   const std::string path = dir.file("f.ckpt");
   save_checkpoint(path, sample_tensors(), sample_metadata());
   const std::vector<char> good = read_bytes(path);
@@ -154,7 +138,7 @@ TEST_CASE("checkpoint: any flipped byte throws") {
 }
 
 TEST_CASE("checkpoint: wrong magic and unknown version throw") {
-  TempDir dir("magic");
+  TempDir dir("checkpoint_magic");
   const std::string path = dir.file("m.ckpt");
   write_bytes(path, std::vector<char>(200, 'x'));
   check_load_fails(path, "magic");
@@ -173,7 +157,7 @@ TEST_CASE("checkpoint: wrong magic and unknown version throw") {
 }
 
 TEST_CASE("checkpoint: the .tmp is gone after save and saving over an existing file works") {
-  TempDir dir("overwrite");
+  TempDir dir("checkpoint_overwrite");
   const std::string path = dir.file("o.ckpt");
   save_checkpoint(path, sample_tensors(), sample_metadata());
   CHECK(fs::exists(path));
@@ -190,7 +174,7 @@ TEST_CASE("checkpoint: the .tmp is gone after save and saving over an existing f
 }
 
 TEST_CASE("checkpoint: a failed save leaves the previous file and no temporary") {
-  TempDir dir("failed_save");
+  TempDir dir("checkpoint_failed_save");
   const std::string path = dir.file("p.ckpt");
   save_checkpoint(path, sample_tensors(), sample_metadata());
   const std::vector<char> before = read_bytes(path);
@@ -206,7 +190,7 @@ TEST_CASE("checkpoint: a failed save leaves the previous file and no temporary")
 }
 
 TEST_CASE("checkpoint: load_into copies in place with dtype conversion and shape checks") {
-  TempDir dir("load_into");
+  TempDir dir("checkpoint_load_into");
   const std::string path = dir.file("l.ckpt");
   save_checkpoint(path,
                   {{"net.w", Tensor::from_vector({2, 2}, {1, 2, 3, 4}, DType::f64)},
@@ -230,7 +214,7 @@ TEST_CASE("checkpoint: load_into copies in place with dtype conversion and shape
 }
 
 TEST_CASE("checkpoint: Adam parameters and state through a file resume bit-identically") {
-  TempDir dir("adam_resume");
+  TempDir dir("checkpoint_adam_resume");
   const std::string path = dir.file("adam.ckpt");
   auto make_param = [] {
     Tensor p = Tensor::from_vector({2, 3}, {0.1, -0.2, 0.3, 0.4, -0.5, 0.6}, DType::f32);

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/temp_dir.h"
 #include "data/batch_order.h"
 #include "data/image_grid.h"
 #include "data/plot.h"
@@ -30,25 +31,9 @@
 using namespace aafgan;
 using namespace aafgan::data;
 namespace fs = std::filesystem;
+using aafgan::testing::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    path_ = fs::temp_directory_path() / ("aafgan_test_data_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 bool is_permutation_of_iota(const std::vector<int64_t>& p) {
   std::vector<int64_t> sorted = p;
@@ -252,7 +237,7 @@ TEST_CASE("prefetch: rejects bad arguments") {
 // ---------------------------------------------------------------- PNG
 
 TEST_CASE("png: write_png and read_png round trip gray and RGB") {
-  TempDir tmp("png");
+  TempDir tmp("data_png");
   for (int channels : {1, 3}) {
     CAPTURE(channels);
     const int w = 37, h = 23;  // odd sizes catch row-stride mistakes
@@ -270,7 +255,7 @@ TEST_CASE("png: write_png and read_png round trip gray and RGB") {
 }
 
 TEST_CASE("png: write_png replaces an existing file") {
-  TempDir tmp("png_replace");
+  TempDir tmp("data_png_replace");
   const std::string path = tmp.file("a.png");
   const std::vector<uint8_t> black(4 * 4, 0), white(2 * 3 * 3, 255);
   write_png(path, 4, 4, 1, black.data());
@@ -282,7 +267,7 @@ TEST_CASE("png: write_png replaces an existing file") {
 }
 
 TEST_CASE("png: errors name the path") {
-  TempDir tmp("png_errors");
+  TempDir tmp("data_png_errors");
   const std::vector<uint8_t> px(16, 7);
   const std::string in_missing_dir = tmp.file("no/such/folder/a.png");
   try {
@@ -418,7 +403,7 @@ size_t count_color(const Image& img, uint8_t r, uint8_t g, uint8_t b) {
 }  // namespace
 
 TEST_CASE("plot: plot_series writes a PNG of the requested size with every curve") {
-  TempDir tmp("plot");
+  TempDir tmp("data_plot");
   std::vector<double> d_loss, g_loss;
   for (int i = 0; i < 50; ++i) {
     d_loss.push_back(1.4 * std::exp(-i / 15.0) + 0.3);

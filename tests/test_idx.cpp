@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/temp_dir.h"
 #include "data/idx.h"
 #include "data/mnist.h"
 #include "engine/error.h"
@@ -21,26 +22,9 @@
 using namespace aafgan;
 using namespace aafgan::data;
 namespace fs = std::filesystem;
+using aafgan::testing::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    path_ = fs::temp_directory_path() / ("aafgan_test_idx_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string dir() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // An IDX file: magic (0, 0, type, rank), big-endian dimensions, then the values.
 std::vector<uint8_t> idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values,
@@ -86,7 +70,7 @@ void check_error(Fn&& fn, const std::vector<std::string>& parts) {
 }  // namespace
 
 TEST_CASE("idx: reads a plain rank-3 file") {
-  TempDir tmp("plain");
+  TempDir tmp("idx_plain");
   const std::string path = tmp.file("images-idx3-ubyte");
   const std::vector<uint8_t> values = iota_bytes(2 * 3 * 4);
   write_plain(path, idx_bytes({2, 3, 4}, values));
@@ -96,7 +80,7 @@ TEST_CASE("idx: reads a plain rank-3 file") {
 }
 
 TEST_CASE("idx: reads a gzip-compressed file") {
-  TempDir tmp("gz");
+  TempDir tmp("idx_gz");
   const std::string path = tmp.file("labels-idx1-ubyte.gz");
   const std::vector<uint8_t> values = iota_bytes(300);  // over 255: the count needs two bytes
   write_gz(path, idx_bytes({300}, values));
@@ -106,7 +90,7 @@ TEST_CASE("idx: reads a gzip-compressed file") {
 }
 
 TEST_CASE("idx: an empty array is valid") {
-  TempDir tmp("empty");
+  TempDir tmp("idx_empty");
   const std::string path = tmp.file("e");
   write_plain(path, idx_bytes({0, 28, 28}, {}));
   const IdxArray a = read_idx_u8(path, 3);
@@ -115,7 +99,7 @@ TEST_CASE("idx: an empty array is valid") {
 }
 
 TEST_CASE("idx: damaged files are errors that name the file") {
-  TempDir tmp("damaged");
+  TempDir tmp("idx_damaged");
   const std::string path = tmp.file("bad-idx-ubyte");
   const std::vector<uint8_t> good = idx_bytes({2, 3, 4}, iota_bytes(24));
 
@@ -199,7 +183,7 @@ void write_split(const std::string& dir, const std::string& split, uint32_t coun
 }  // namespace
 
 TEST_CASE("mnist: load_mnist_split reads a tiny split") {
-  TempDir tmp("mnist_ok");
+  TempDir tmp("idx_mnist_ok");
   bool gz = false;
   SUBCASE("plain") { gz = false; }
   SUBCASE("gzip") { gz = true; }
@@ -215,7 +199,7 @@ TEST_CASE("mnist: load_mnist_split reads a tiny split") {
 }
 
 TEST_CASE("mnist: load_mnist_split rejects inconsistent splits, naming the file") {
-  TempDir tmp("mnist_bad");
+  TempDir tmp("idx_mnist_bad");
   const std::string images = tmp.file("train-images-idx3-ubyte");
   const std::string labels = tmp.file("train-labels-idx1-ubyte");
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <unistd.h>
 
+#include "tests/temp_dir.h"
 #include "data/mnist.h"
 #include "engine/checkpoint.h"
 #include "models/mnist_condgan.h"
@@ -14,6 +15,7 @@
 
 using namespace aafgan;
 namespace fs = std::filesystem;
+using aafgan::testing::TempDir;
 
 namespace {
 
@@ -21,15 +23,6 @@ const data::MnistSplit& bundled() {
   static const data::MnistSplit s = data::load_mnist_split(AAFGAN_FIXTURES_DIR "/../../data/mnist", "t10k");
   return s;
 }
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("aafgan_test_trainer_" + tag + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // A small but real run: 300 digits, batch 50, BHSA output and MiDA hidden layers in G.
 struct Run {
@@ -73,57 +66,57 @@ std::vector<double> all_values(const nn::Module& m) {
 }  // namespace
 
 TEST_CASE("trainer: a tiny run writes every output file") {
-  TempDir dir("outputs");
-  Run r(dir.path, 1);
+  TempDir dir("trainer_outputs");
+  Run r(dir.path(), 1);
   CHECK(r.run() == models::RunOutcome::completed);
   for (const char* f : {"samples_img/1.png", "stats/d_losses.csv", "stats/g_losses.csv", "stats/d_accuracies.csv",
                         "stats/times.csv", "metrics.csv", "graphics/losses.png", "model_checkpoints/last.ckpt",
                         "config.json"})
-    CHECK_MESSAGE(fs::exists(dir.path / f), f);
+    CHECK_MESSAGE(fs::exists(dir.path() / f), f);
   // A finished run is skipped when the grid runs again.
-  Run again(dir.path, 1);
+  Run again(dir.path(), 1);
   CHECK(again.run() == models::RunOutcome::already_complete);
 }
 
 TEST_CASE("trainer: a run stopped mid-epoch and resumed is bit-identical to an uninterrupted one") {
-  TempDir a("straight"), b("resumed");
-  Run straight(a.path, 2);
+  TempDir a("trainer_straight"), b("resumed");
+  Run straight(a.path(), 2);
   REQUIRE(straight.run() == models::RunOutcome::completed);
 
   models::stop_requested().store(true);  // as SIGTERM would: the first batch finishes, then a checkpoint
   {
-    Run first(b.path, 2);
+    Run first(b.path(), 2);
     CHECK(first.run() == models::RunOutcome::interrupted);
   }
   models::stop_requested().store(false);
-  Run resumed(b.path, 2);  // fresh objects, as a restarted process would have
+  Run resumed(b.path(), 2);  // fresh objects, as a restarted process would have
   REQUIRE(resumed.run() == models::RunOutcome::completed);
 
   CHECK(all_values(resumed.model.generator()) == all_values(straight.model.generator()));
   CHECK(all_values(resumed.model.discriminator()) == all_values(straight.model.discriminator()));
-  const Checkpoint ca = load_checkpoint((a.path / "model_checkpoints/last.ckpt").string());
-  const Checkpoint cb = load_checkpoint((b.path / "model_checkpoints/last.ckpt").string());
+  const Checkpoint ca = load_checkpoint((a.path() / "model_checkpoints/last.ckpt").string());
+  const Checkpoint cb = load_checkpoint((b.path() / "model_checkpoints/last.ckpt").string());
   CHECK(ca.metadata.at("history").at("d_losses") == cb.metadata.at("history").at("d_losses"));
   CHECK(ca.metadata.at("rng") == cb.metadata.at("rng"));
 }
 
 TEST_CASE("trainer: a non-finite loss marks the run failed and keeps the last good checkpoint") {
-  TempDir dir("diverge");
+  TempDir dir("trainer_diverge");
   {
-    Run good(dir.path, 1);
+    Run good(dir.path(), 1);
     REQUIRE(good.run() == models::RunOutcome::completed);
   }
-  fs::remove(dir.path / "config.json");  // let a longer run continue from the epoch-1 checkpoint
-  const auto before = fs::last_write_time(dir.path / "model_checkpoints/last.ckpt");
-  Run bad(dir.path, 2);
+  fs::remove(dir.path() / "config.json");  // let a longer run continue from the epoch-1 checkpoint
+  const auto before = fs::last_write_time(dir.path() / "model_checkpoints/last.ckpt");
+  Run bad(dir.path(), 2);
   // Poison the generator's output layer after resuming: every loss becomes NaN.
   bad.opt.metrics.clear();
   Tensor w = bad.model.generator().named_parameters().back().second;
   w.fill_(std::numeric_limits<double>::quiet_NaN());
   bad.opt.resume = false;  // the poisoned weights must not be replaced by the checkpoint's
   CHECK(bad.run() == models::RunOutcome::diverged);
-  CHECK(fs::exists(dir.path / "error.txt"));
-  CHECK(fs::last_write_time(dir.path / "model_checkpoints/last.ckpt") == before);
-  Run later(dir.path, 2);
+  CHECK(fs::exists(dir.path() / "error.txt"));
+  CHECK(fs::last_write_time(dir.path() / "model_checkpoints/last.ckpt") == before);
+  Run later(dir.path(), 2);
   CHECK(later.run() == models::RunOutcome::previously_failed);
 }
