@@ -60,4 +60,21 @@ AAFGAN_HD double philox_normal(uint64_t seed, uint64_t offset, uint64_t index, u
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
 }
 
+// Dropout draws one 32-bit word per element, four elements per Philox block: a mask costs a
+// quarter of the blocks a uniform draw would, and a draw of n elements consumes
+// dropout_counters(n) counters. Element `index` is kept when its word is at least
+// dropout_threshold(p), i.e. with probability 1 − p to within 2^-32.
+AAFGAN_HD uint64_t dropout_counters(uint64_t n) { return (n + 3) / 4; }
+
+AAFGAN_HD uint32_t dropout_threshold(double p) {
+  const double t = p * 4294967296.0;
+  return t >= 4294967295.0 ? 4294967295u : static_cast<uint32_t>(t);
+}
+
+AAFGAN_HD bool philox_dropout_keep(uint64_t seed, uint64_t offset, uint64_t index, uint32_t stream,
+                                   uint32_t threshold) {
+  const Philox4x32 r = philox4x32(seed, offset + index / 4, stream);
+  return r.v[index % 4] >= threshold;
+}
+
 }  // namespace aafgan::kernels

@@ -4,6 +4,7 @@
 #include "engine/ops.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/elementwise_math.h"
+#include "kernels/cpu/dropout.h"
 #include "kernels/philox.h"
 
 namespace aafgan {
@@ -55,21 +56,15 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   check_cpu("dropout", x);
   // The mask holds 0 or 1/(1 − p), so backward is one multiply.
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
-  const uint64_t seed = gen.seed(), start = gen.advance(static_cast<uint64_t>(x.numel()));
-  const uint32_t stream = gen.stream();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const uint64_t n = static_cast<uint64_t>(x.numel());
+  const uint64_t seed = gen.seed(), start = gen.advance(kernels::dropout_counters(n));
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    T* pm = mask.data<T>();
-    const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
-    parallel_for(x.numel(), [&](int64_t i) {
-      pm[i] = kernels::philox_uniform(seed, start, static_cast<uint64_t>(i), stream) > p ? keep_scale : T(0);
-    });
+    kernels::cpu::dropout_forward<T>(x.numel(), x.data<T>(), y.data<T>(), mask.data<T>(),
+                                     static_cast<T>(1.0 / (1.0 - p)), seed, start, gen.stream(),
+                                     kernels::dropout_threshold(p));
   });
-  Tensor y;
-  {
-    autograd::NoGradGuard no_grad;
-    y = mul(x, mask);
-  }
   autograd::record("dropout", {x}, y, [mask](const Tensor& g, autograd::Grads& grads) { grads.set(0, g * mask); });
   return y;
 }

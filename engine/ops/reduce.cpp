@@ -1,4 +1,7 @@
 // Full and per-dimension sums and means.
+#include <algorithm>
+#include <vector>
+
 #include "engine/autograd.h"
 #include "engine/ops.h"
 
@@ -65,12 +68,17 @@ Tensor sum(const Tensor& x, int dim, bool keepdim) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    for (int64_t o = 0; o < s.outer; ++o)
-      for (int64_t i = 0; i < s.inner; ++i) {
-        double acc = 0;
-        for (int64_t k = 0; k < s.size; ++k) acc += static_cast<double>(px[(o * s.size + k) * s.inner + i]);
-        po[o * s.inner + i] = static_cast<T>(acc);
+    // Rows of `inner` accumulate into a double row, so the innermost loop is contiguous and
+    // vectorises; each output still sums its k terms in ascending order.
+    std::vector<double> acc(static_cast<size_t>(s.inner));
+    for (int64_t o = 0; o < s.outer; ++o) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t k = 0; k < s.size; ++k) {
+        const T* row = px + (o * s.size + k) * s.inner;
+        for (int64_t i = 0; i < s.inner; ++i) acc[static_cast<size_t>(i)] += static_cast<double>(row[i]);
       }
+      for (int64_t i = 0; i < s.inner; ++i) po[o * s.inner + i] = static_cast<T>(acc[static_cast<size_t>(i)]);
+    }
   });
   const Shape in_shape = x.shape();
   autograd::record("sum_dim", {x}, out, [in_shape, s](const Tensor& g, autograd::Grads& grads) {
