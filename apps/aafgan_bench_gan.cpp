@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/mnist.h"
+#include "kernels/cpu/gemm.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
 #include "models/trainer.h"
@@ -401,8 +402,9 @@ int main(int argc, char** argv) {
     for (const std::string& m : split(models_list, ',')) rows.push_back(Row{m, {}, {}, {}});
     if (rows.empty()) fail("--models lists no model");
 
-    fmt::print("conditional MNIST GAN, one iteration = D step + G step, batch {}, f32, {} thread(s); per model and "
-               "side {} warm-up + {} timed iterations{}; data {}\n", batch, threads, warmup, iters,
+    fmt::print("conditional MNIST GAN, one iteration = D step + G step, batch {}, f32, {} thread(s), GEMM on {}; per "
+               "model and side {} warm-up + {} timed iterations{}; data {}\n", batch, threads,
+               kernels::cpu::gemm_backend(), warmup, iters,
                torch ? fmt::format(", sides alternating every {}", block) : std::string(), dir);
     fmt::print("load averages at start: {}\n", load_averages());
 

@@ -1,0 +1,56 @@
+#pragma once
+// What ./mnist_condgan and ./celeba_dcgan share: the experiment flags (and their meaning over
+// a reference config), and the loop over a grid of runs with resume, --retry-double and exit
+// codes. Each app adds its data and model flags and says how to build its model.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "models/experiment.h"
+#include "models/gan.h"
+#include "models/trainer.h"
+#include "models/training_data.h"
+
+namespace aafgan::apps {
+
+struct GanAppOptions {
+  std::string gen = "default", dis = "default", gen_hidden = "default", dis_hidden = "default";
+  std::string config_path, experiment_key, data_dir, out_dir = ".", dtype, device = "auto";
+  int epochs = 0, batch_size = 0, seeds_n = 0, threads = 0, log_every = -1, freeze_epoch = -1, lr_decay_until = -1;
+  int64_t max_images = 0;
+  uint64_t seed = 0;
+  double lr = 0, beta1 = 0, lr_decay = 0;
+  bool no_resume = false, retry_double = false;
+};
+
+// Registers the shared flags; `defaults` supplies the values quoted in --help.
+void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& defaults);
+
+// The experiment to run: `defaults`, or --config/--experiment, with the flags given on the
+// command line applied over it (model lists, hyperparameters, seeds). Also applies --threads.
+models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults);
+
+// The engine device for --device (auto = the GPU when one is usable).
+Device resolve_device(const std::string& name);
+
+struct GridCallbacks {
+  // Builds the model of one run, drawing its weights from `init`.
+  std::function<std::unique_ptr<models::GanModel>(const models::RunSpec&, DType, Generator& init,
+                                                  std::shared_ptr<Generator> dropout_gen)>
+      make_model;
+  // Per-epoch metrics of one run (may be empty).
+  std::function<std::vector<models::EpochMetric>(const models::RunSpec&, DType)> metrics;
+  // Sample grid layout: rows × cols of grid_samples, column-major (one class per column) or not.
+  int grid_rows = 3, grid_cols = 10;
+  bool grid_column_major = true;
+};
+
+// Trains every run of the grid in order (completed runs are skipped, a killed one resumes).
+// Returns the process exit code: 0, or 3 when a run failed; an interrupted run returns 0 at once.
+int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::TrainingData& data,
+             const GridCallbacks& cb);
+
+}  // namespace aafgan::apps
