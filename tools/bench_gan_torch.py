@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch twin of one conditional-MNIST-GAN training iteration (gan-protocol.md §1 and §3).
+"""PyTorch twin of one GAN training iteration (gan-protocol.md §1–§3): the conditional MNIST GAN
+(--arch mnist) or the DCGAN on 3×64×64 images (--arch dcgan).
 
 build/aafgan_bench_gan --torch runs this under /usr/bin/python3 (Debian's python3-torch) with
 --serve and drives it over stdin, alternating turns with its own iterations; replies are the
@@ -79,9 +80,9 @@ class SHReLU(nn.Module):
         return 0.5 * (x + torch.sqrt(x ** 2 + self.t ** 2))
 
 
-def hidden(name, width):
+def hidden(name, width, relu=False):
     if name == "default":
-        return nn.LeakyReLU(0.2)
+        return nn.ReLU() if relu else nn.LeakyReLU(0.2)
     if name == "MiDA":
         return MiDA(width)
     if name == "Mish":
@@ -135,31 +136,88 @@ def one_hot(labels):
 
 
 # ---------------------------------------------------------------------------------------------
+# The DCGAN of gan-protocol.md §2, as PyTorch's DCGAN example builds it (weights_init included);
+# adaptive activations take one parameter per channel and position ([C, H, W]).
+
+def dcgan_weights_init(m):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+class DcGenerator(nn.Module):
+    def __init__(self, out_name, hidden_name):
+        super().__init__()
+        layers, c_in, side = [], NOISE, 1
+        for i, c in enumerate((1024, 512, 256, 128)):
+            stride, pad = (1, 0) if i == 0 else (2, 1)
+            side = 4 if i == 0 else side * 2
+            layers += [nn.ConvTranspose2d(c_in, c, 4, stride, pad, bias=False), nn.BatchNorm2d(c),
+                       hidden(hidden_name, (c, side, side), relu=True)]
+            c_in = c
+        layers += [nn.ConvTranspose2d(c_in, 3, 4, 2, 1, bias=False), output(out_name, (3, 64, 64), unit=False)]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_weights_init)
+
+    def forward(self, z, onehot=None):
+        return self.net(z.view(-1, NOISE, 1, 1))
+
+
+class DcDiscriminator(nn.Module):
+    def __init__(self, out_name, hidden_name):
+        super().__init__()
+        layers, c_in, side = [], 3, 64
+        for i, c in enumerate((128, 256, 512, 1024)):
+            side //= 2
+            layers += [nn.Conv2d(c_in, c, 4, 2, 1, bias=False)]
+            if i > 0:
+                layers += [nn.BatchNorm2d(c)]
+            layers += [hidden(hidden_name, (c, side, side))]
+            c_in = c
+        layers += [nn.Conv2d(c_in, 1, 4, 1, 0, bias=False), nn.Flatten(), output(out_name, 1, unit=True)]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_weights_init)
+
+    def forward(self, x, onehot=None):
+        return self.net(x)
+
+
+# ---------------------------------------------------------------------------------------------
 # One iteration (gan-protocol.md §3), as the reference training loop runs it.
 
 class Iteration:
-    def __init__(self, models, batch):
+    def __init__(self, models, batch, arch="mnist"):
         gen, dis, gen_hidden, dis_hidden = models
-        self.G = Generator(gen, gen_hidden)
-        self.D = Discriminator(dis, dis_hidden)
+        self.dcgan = arch == "dcgan"
+        self.G = (DcGenerator if self.dcgan else Generator)(gen, gen_hidden)
+        self.D = (DcDiscriminator if self.dcgan else Discriminator)(dis, dis_hidden)
         self.G.train()
         self.D.train()
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=0.001, betas=(0.5, 0.999), eps=1e-8)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=0.001, betas=(0.5, 0.999), eps=1e-8)
+        lr = 0.0002 if self.dcgan else 0.001
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-8)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-8)
         self.bce = nn.BCELoss()
         self.real_target = torch.full((batch, 1), 0.9)
         self.fake_target = torch.zeros(batch, 1)
         self.n = batch
 
+    def labels(self, labels):
+        return None if self.dcgan else one_hot(labels)
+
+    def random_labels(self, n):
+        return None if self.dcgan else one_hot(torch.randint(0, CLASSES, (n,)))
+
     def step(self, x, labels):
         n = self.n
         # D step
         self.D.zero_grad()
-        p_real = self.D(x, one_hot(labels))
+        p_real = self.D(x, self.labels(labels))
         loss_real = self.bce(p_real, self.real_target)
-        fake_labels = torch.randint(0, CLASSES, (n,))
-        fake = self.G(torch.randn(n, NOISE), one_hot(fake_labels))
-        p_fake = self.D(fake.detach(), one_hot(fake_labels))
+        fake_labels = self.random_labels(n)
+        fake = self.G(torch.randn(n, NOISE), fake_labels)
+        p_fake = self.D(fake.detach(), fake_labels)
         loss_fake = self.bce(p_fake, self.fake_target)
         d_loss = loss_real + loss_fake
         d_loss.backward()
@@ -167,8 +225,8 @@ class Iteration:
         d_acc = (((p_real > 0.5).float().sum() + (p_fake <= 0.5).float().sum()) / (2 * n)).item()
         # G step
         self.G.zero_grad()
-        g_labels = torch.randint(0, CLASSES, (n,))
-        p = self.D(self.G(torch.randn(n, NOISE), one_hot(g_labels)), one_hot(g_labels))
+        g_labels = self.random_labels(n)
+        p = self.D(self.G(torch.randn(n, NOISE), g_labels), g_labels)
         g_loss = self.bce(p, self.real_target)
         g_loss.backward()
         self.opt_g.step()
@@ -239,11 +297,11 @@ def emit(obj):
 class Bench:
     """One model's twin, stepped on demand over the real batches (cycled)."""
 
-    def __init__(self, spec, batch, batches):
+    def __init__(self, spec, batch, batches, arch):
         parts = spec.split("/")
         if len(parts) != 4:
             raise ValueError(f"'{spec}' is not gen/dis/gen_hidden/dis_hidden")
-        self.it = Iteration(parts, batch)
+        self.it = Iteration(parts, batch, arch)
         self.batches = batches
         self.next = 0
         self.last = None
@@ -274,7 +332,7 @@ def serve(args, batches):
             break
         try:
             if cmd[0] == "build":
-                benches[cmd[1]] = Bench(cmd[1], args.batch_size, batches)
+                benches[cmd[1]] = Bench(cmd[1], args.batch_size, batches, args.arch)
                 emit({"model": cmd[1], "built": True})
             elif cmd[0] == "run":
                 b = benches[cmd[1]]
@@ -291,6 +349,7 @@ def main():
     ap.add_argument("--models", default="default/default/default/default,BHSA/BHSA/default/default,"
                                         "default/default/MiDA/MiDA",
                     help="comma list of gen/dis/gen_hidden/dis_hidden")
+    ap.add_argument("--arch", choices=("mnist", "dcgan"), default="mnist")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
@@ -310,13 +369,16 @@ def main():
     if info["warning"]:
         print("WARNING: " + info["warning"], file=sys.stderr, flush=True)
 
-    batches = load_batches(args.data, args.batch_size, args.batches or args.warmup + args.iters)
+    if args.arch == "dcgan":  # random images: an iteration's time does not depend on the pixels
+        batches = [(torch.rand(args.batch_size, 3, 64, 64) * 2 - 1, None) for _ in range(2)]
+    else:
+        batches = load_batches(args.data, args.batch_size, args.batches or args.warmup + args.iters)
     if args.serve:
         serve(args, batches)
         return
     for spec in [m for m in args.models.split(",") if m]:
         try:
-            bench = Bench(spec, args.batch_size, batches)
+            bench = Bench(spec, args.batch_size, batches, args.arch)
         except ValueError as e:
             emit({"model": spec, "error": str(e)})
             continue
