@@ -13,6 +13,7 @@
 #include "data/mnist.h"
 #include "data/mnist_resized.h"
 #include "models/dcgan.h"
+#include "models/fid/gan_metrics.h"
 #include "models/image_data.h"
 
 using namespace aafgan;
@@ -98,6 +99,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--fake-images", d.fake_count, "number of random images of --dataset fake")
       ->check(CLI::Range(1, 1 << 30));
+  models::fid::FidMetricOptions fid;
+  app.add_option("--fid-weights", fid.weights_path,
+                 "FID Inception weights (tools/convert_fid_weights.py): every epoch, FID and KID of --fid-samples "
+                 "generated images against the test split (stats/fid_scores.csv, kid_scores.csv)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--fid-samples", fid.samples,
+                 "generated images per FID evaluation; also the number of real images compared (the first N)")
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 30));
+  app.add_option("--fid-stats-cache", fid.stats_cache,
+                 "keep the real images' FID statistics (and KID features) in FILE: computed on first use, read "
+                 "afterwards; refused if made for other weights or images");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -105,7 +117,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    apps::resolve_device(o.device);
+    const Device device = apps::resolve_device(o);
     const models::Experiment e = apps::resolve_experiment(app, o, models::celeba_defaults());
     models::expand_grid(e);  // bad model names or seeds fail before any image is decoded
 
@@ -135,11 +147,44 @@ int main(int argc, char** argv) {
       return std::make_unique<models::DcGan>(spec, init, dtype);
     };
     // FID plugs in here (issue 7): cb.metrics returns its EpochMetric when --fid-weights is given.
+    // The real side: CelebA's official test split; other datasets have none, so their own
+    // training images stand in. Either way the first --fid-samples images, at 64×64 like the
+    // samples (the network resizes both to 299 bilinearly, as pytorch-fid).
+    if (!fid.weights_path.empty()) {
+      models::fid::FidReference ref;
+      const int64_t n = fid.samples;
+      if (d.dataset == "celeba") {
+        ref.fingerprint = fmt::format("celeba {} test split, first {} at 64x64", fs::absolute(o.data_dir).string(), n);
+        ref.load = [&d, &o, n] {
+          data::ImageLoadOptions lo;
+          lo.size = 64;
+          lo.max_images = n;
+          lo.threads = d.decode_threads;
+          lo.strict = d.strict;
+          return data::load_celeba(o.data_dir, "test", lo);
+        };
+      } else {
+        fmt::print("note: --dataset {} has no test split; FID compares against the first {} training images\n",
+                   d.dataset, n);
+        ref.fingerprint = fmt::format("{} (training images), first {}", data.describe(), n);
+        ref.load = [&data, n] {
+          const data::ImageDataset& all = data.images();
+          // A view of the training images' bytes, which outlive the evaluator's construction.
+          return data::ImageDataset(std::min(n, all.count), all.channels, all.size, nullptr, all.data(), false);
+        };
+      }
+      auto evaluator = std::make_shared<models::fid::FidEvaluator>(fid, ref);
+      cb.metrics = [evaluator](const models::RunSpec& run, DType dtype) {
+        return models::fid::fid_metrics(evaluator, run.seed, dtype);
+      };
+    } else if (e.fid_enabled) {
+      fmt::print("note: the config enables FID but no --fid-weights was given: no FID is computed\n");
+    }
     const int side = std::max(1, static_cast<int>(std::lround(std::sqrt(e.samples_in_visualization))));
     cb.grid_rows = (e.samples_in_visualization + side - 1) / side;
     cb.grid_cols = side;
     cb.grid_column_major = false;
-    return apps::run_grid(e, o, data, cb);
+    return apps::run_grid(e, o, data, cb, device);
   } catch (const std::exception& ex) {
     fmt::print(stderr, "celeba_dcgan: {}\n", ex.what());
     return 1;

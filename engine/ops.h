@@ -72,8 +72,9 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
                   Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
-// x [N, C, H, W]; window k×k, stride s (0 means s = k), no padding, floor mode.
-Tensor max_pool2d(const Tensor& x, int kernel, int stride = 0);
+// x [N, C, H, W]; window k×k, stride s (0 means s = k), floor mode. `padding` (at most k/2, as
+// PyTorch) widens the input on every side with cells that never win a window.
+Tensor max_pool2d(const Tensor& x, int kernel, int stride = 0, int padding = 0);
 
 // --- activations and regularisation -------------------------------------------------------
 Tensor relu(const Tensor& x);

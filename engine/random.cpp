@@ -1,26 +1,34 @@
 #include "engine/random.h"
 
+#include "engine/device.h"
+#include "kernels/cuda/random.h"
 #include "kernels/philox.h"
 
 namespace aafgan {
 
 void Generator::normal_(Tensor& t, double mean, double std) {
-  check_cpu("normal_", t);
   const uint64_t start = advance(static_cast<uint64_t>(t.numel()));
   dispatch(t.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = t.data<T>();
+    if (t.device().is_cuda()) {  // the same numbers, element by element
+      kernels::cuda::normal_fill_cuda<T>(p, t.numel(), seed_, start, stream_, mean, std, cuda_stream(t.device()));
+      return;
+    }
     for (int64_t i = 0, n = t.numel(); i < n; ++i)
       p[i] = static_cast<T>(mean + std * kernels::philox_normal(seed_, start, static_cast<uint64_t>(i), stream_));
   });
 }
 
 void Generator::uniform_(Tensor& t, double low, double high) {
-  check_cpu("uniform_", t);
   const uint64_t start = advance(static_cast<uint64_t>(t.numel()));
   dispatch(t.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = t.data<T>();
+    if (t.device().is_cuda()) {
+      kernels::cuda::uniform_fill_cuda<T>(p, t.numel(), seed_, start, stream_, low, high, cuda_stream(t.device()));
+      return;
+    }
     for (int64_t i = 0, n = t.numel(); i < n; ++i)
       p[i] = static_cast<T>(low + (high - low) * kernels::philox_uniform(seed_, start, static_cast<uint64_t>(i), stream_));
   });
@@ -39,14 +47,14 @@ uint64_t Generator::next_below(uint64_t n) {
   }
 }
 
-Tensor randn(const Shape& shape, Generator& gen, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
+Tensor randn(const Shape& shape, Generator& gen, DType dtype, Device device) {
+  Tensor t = Tensor::empty(shape, dtype, device);
   gen.normal_(t);
   return t;
 }
 
-Tensor rand(const Shape& shape, Generator& gen, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
+Tensor rand(const Shape& shape, Generator& gen, DType dtype, Device device) {
+  Tensor t = Tensor::empty(shape, dtype, device);
   gen.uniform_(t);
   return t;
 }

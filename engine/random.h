@@ -36,7 +36,7 @@ class Generator {
   uint32_t stream_;
 };
 
-Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::f32);
-Tensor rand(const Shape& shape, Generator& gen, DType dtype = DType::f32);
+Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::f32, Device device = Device::cpu());
+Tensor rand(const Shape& shape, Generator& gen, DType dtype = DType::f32, Device device = Device::cpu());
 
 }  // namespace aafgan

@@ -2,17 +2,42 @@
 
 #include <cstring>
 
+#include "engine/device.h"
 #include "engine/host_allocator.h"
+#include "kernels/cuda/device_allocator.h"
+#include "kernels/cuda/device_context.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/pinned_memory.h"
 
 namespace aafgan {
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  if (!device.is_cpu())
-    fail("cannot allocate {} bytes on {}: this build's tensors live on the cpu", bytes, device.str());
-  data_ = host_alloc(bytes);
+  if (device.is_cpu()) {
+    data_ = host_alloc(bytes);
+    return;
+  }
+  if (!cuda_available()) fail("cannot allocate {} bytes on {}: {}", bytes, device.str(), cuda_unavailable_reason());
+  kernels::cuda::set_device(device.index);
+  try {
+    data_ = kernels::cuda::cached_alloc(bytes);
+  } catch (const std::exception& e) {
+    fail("{}", e.what());
+  }
 }
 
-Storage::~Storage() { host_free(data_, bytes_); }
+Storage::~Storage() {
+  if (device_.is_cpu()) {
+    host_free(data_, bytes_);
+    return;
+  }
+  // A block freed here may be reused at once by work on the same device stream (the
+  // allocator's contract); a failure cannot be reported from a destructor.
+  try {
+    kernels::cuda::set_device(device_.index);
+    kernels::cuda::cached_free(data_);
+  } catch (...) {
+  }
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();
@@ -24,6 +49,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
+  if (device.is_cuda()) return t.fill_(0.0);
   std::memset(t.raw_data(), 0, t.nbytes());
   return t;
 }
@@ -73,12 +99,12 @@ void* Tensor::raw_data() const {
 
 double Tensor::item() const {
   AAFGAN_CHECK(numel() == 1, "item() needs a one-element tensor, got {}", str());
-  check_cpu("item", *this);
+  if (device().is_cuda()) return to(Device::cpu()).item();
   return dispatch(dtype(), [&](auto tag) -> double { return static_cast<double>(*data<typename decltype(tag)::type>()); });
 }
 
 std::vector<double> Tensor::to_vector() const {
-  check_cpu("to_vector", *this);
+  if (device().is_cuda()) return to(Device::cpu()).to_vector();
   std::vector<double> out(static_cast<size_t>(numel()));
   dispatch(dtype(), [&](auto tag) {
     const auto* p = data<typename decltype(tag)::type>();
@@ -105,8 +131,7 @@ Tensor Tensor::detach() const {
 
 Tensor Tensor::clone() const {
   Tensor t = empty(shape(), dtype(), device());
-  check_cpu("clone", *this);
-  std::memcpy(t.raw_data(), raw_data(), nbytes());
+  t.copy_(*this);
   return t;
 }
 
@@ -116,8 +141,21 @@ Tensor Tensor::to(DType target) const {
   return t;
 }
 
+Tensor Tensor::to(Device target) const {
+  Tensor t = empty(shape(), dtype(), target);
+  t.copy_(*this);
+  return t;
+}
+
 Tensor& Tensor::fill_(double value) {
-  check_cpu("fill_", *this);
+  if (device().is_cuda()) {
+    void* stream = cuda_stream(device());
+    dispatch(dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cuda::fill_cuda<T>(data<T>(), numel(), value, stream);
+    });
+    return *this;
+  }
   dispatch(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = data<T>();
@@ -129,8 +167,7 @@ Tensor& Tensor::fill_(double value) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
   AAFGAN_CHECK(src.shape() == shape(), "copy_: source {} does not match destination {}", src.str(), str());
-  check_cpu("copy_", *this);
-  check_cpu("copy_", src);
+  if (device().is_cuda() || src.device().is_cuda()) return copy_across_devices(src);
   if (src.dtype() == dtype()) {
     std::memmove(raw_data(), src.raw_data(), nbytes());
     return *this;
@@ -147,6 +184,44 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
+// Copies that involve a GPU. Host↔device copies of different dtypes convert on the CPU side;
+// host memory is pageable, so each such copy waits for its transfer before returning (the
+// trainer uploads batches through pinned buffers instead).
+Tensor& Tensor::copy_across_devices(const Tensor& src) {
+  if (nbytes() == 0 && src.numel() == 0) return *this;
+  if (device().is_cuda() && src.device().is_cuda()) {
+    AAFGAN_CHECK(device() == src.device(), "copy_: {} and {} are on different GPUs; copy through the cpu", src.str(),
+                 str());
+    void* stream = cuda_stream(device());
+    if (dtype() == src.dtype()) {
+      kernels::cuda::copy_device_to_device_async(raw_data(), src.raw_data(), nbytes(), stream);
+    } else if (dtype() == DType::f64) {
+      kernels::cuda::convert_cuda<float, double>(src.data<float>(), data<double>(), numel(), stream);
+    } else {
+      kernels::cuda::convert_cuda<double, float>(src.data<double>(), data<float>(), numel(), stream);
+    }
+    return *this;
+  }
+  if (device().is_cuda()) {  // host → device
+    const Tensor host = src.dtype() == dtype() ? src : src.to(dtype());
+    void* stream = cuda_stream(device());
+    kernels::cuda::copy_to_device_async(raw_data(), host.raw_data(), nbytes(), stream);
+    kernels::cuda::stream_synchronize(stream);
+    return *this;
+  }
+  // device → host
+  void* stream = cuda_stream(src.device());
+  if (src.dtype() == dtype()) {
+    kernels::cuda::copy_to_host_async(raw_data(), src.raw_data(), nbytes(), stream);
+    kernels::cuda::stream_synchronize(stream);
+    return *this;
+  }
+  Tensor staged = Tensor::empty(shape(), src.dtype());
+  kernels::cuda::copy_to_host_async(staged.raw_data(), src.raw_data(), staged.nbytes(), stream);
+  kernels::cuda::stream_synchronize(stream);
+  return copy_(staged);
+}
+
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
   if (a.dtype() != b.dtype()) fail("{}: dtype mismatch between {} and {}", op, a.str(), b.str());
 }
@@ -156,7 +231,7 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 void check_cpu(const char* op, const Tensor& t) {
-  if (!t.device().is_cpu()) fail("{}: {} is not on the cpu; this build runs ops on the cpu only", op, t.str());
+  if (!t.device().is_cpu()) fail("{}: {} is not on the cpu, and this op runs on the cpu only", op, t.str());
 }
 
 }  // namespace aafgan

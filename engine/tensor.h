@@ -80,7 +80,9 @@ class Tensor {
 
   // --- copies and in-place updates (never recorded) ---------------------------------
   Tensor clone() const;
+  // Always a new tensor (never sharing storage), converted or moved as asked.
   Tensor to(DType dtype) const;
+  Tensor to(Device device) const;
   Tensor& fill_(double value);
   Tensor& copy_(const Tensor& src);  // same shape; converts dtype
 
@@ -89,6 +91,8 @@ class Tensor {
   bool same_storage(const Tensor& o) const { return impl().storage == o.impl().storage; }
 
  private:
+  Tensor& copy_across_devices(const Tensor& src);
+
   std::shared_ptr<TensorImpl> impl_;
 };
 

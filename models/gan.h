@@ -24,6 +24,8 @@ class GanModel {
   virtual Tensor discriminate(const Tensor& x, const Tensor& onehot) = 0;
 
   nn::Module& generator() { return *generator_; }
+  // Where the networks' parameters are (the trainer moves them).
+  Device device() const { return generator_->parameters().front().device(); }
   nn::Module& discriminator() { return *discriminator_; }
   const std::vector<AdaptiveLayer>& generator_adaptive() const { return g_adaptive_; }
   const std::vector<AdaptiveLayer>& discriminator_adaptive() const { return d_adaptive_; }

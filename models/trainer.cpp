@@ -126,6 +126,8 @@ AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data
                "batch size {} does not fit the {} training images", opt_.batch_size, data_.size());
   AAFGAN_CHECK(data_.sample_shape() == model_.sample_shape(), "the data's samples {} do not fit the model's {}",
                data_.sample_shape().str(), model_.sample_shape().str());
+  model_.generator().to(opt_.device);
+  model_.discriminator().to(opt_.device);
   optim::AdamOptions ao;
   ao.lr = opt_.lr;
   ao.beta1 = opt_.beta1;
@@ -137,7 +139,16 @@ AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data
 
 std::string AdversarialTrainer::path(const std::string& rel) const { return (fs::path(opt_.run_dir) / rel).string(); }
 
-Tensor AdversarialTrainer::noise(int64_t n) { return randn(Shape{n, model_.noise_size()}, noise_gen_, dtype_); }
+Tensor AdversarialTrainer::noise(int64_t n) {
+  return randn(Shape{n, model_.noise_size()}, noise_gen_, dtype_, opt_.device);
+}
+
+Tensor AdversarialTrainer::onehot(const std::vector<int32_t>& labels) const {
+  const int classes = model_.num_classes();
+  if (classes == 0) return Tensor();
+  const Tensor t = one_hot(labels, classes, dtype_);
+  return opt_.device.is_cpu() ? t : t.to(opt_.device);
+}
 
 std::vector<int32_t> AdversarialTrainer::random_labels(int64_t n) {
   std::vector<int32_t> labels(static_cast<size_t>(n), 0);
@@ -148,10 +159,8 @@ std::vector<int32_t> AdversarialTrainer::random_labels(int64_t n) {
 
 bool AdversarialTrainer::train_step(const Tensor& real, const std::vector<int32_t>& labels) {
   const int64_t n = real.size(0);
-  const int classes = model_.num_classes();
-  const auto onehot = [&](const std::vector<int32_t>& l) { return classes > 0 ? one_hot(l, classes, dtype_) : Tensor(); };
-  const Tensor real_target = Tensor::full(Shape{n, 1}, opt_.real_target, dtype_);
-  const Tensor fake_target = Tensor::zeros(Shape{n, 1}, dtype_);
+  const Tensor real_target = Tensor::full(Shape{n, 1}, opt_.real_target, dtype_, opt_.device);
+  const Tensor fake_target = Tensor::zeros(Shape{n, 1}, dtype_, opt_.device);
 
   // D step: the fake batch carries no history, so only D's parameters get gradients.
   opt_d_->zero_grad();
@@ -264,14 +273,14 @@ void AdversarialTrainer::write_sample_grid(int epoch) {
   const int n = opt_.grid_samples;
   // The same noise every epoch: a fresh generator at the run's fixed-sample stream.
   Generator fixed(opt_.seed, kFixedSampleStream);
-  const Tensor z = randn(Shape{n, model_.noise_size()}, fixed, dtype_);
+  const Tensor z = randn(Shape{n, model_.noise_size()}, fixed, dtype_, opt_.device);
   std::vector<int32_t> labels(static_cast<size_t>(n), 0);
   const int classes = model_.num_classes();
   for (int i = 0; i < n && classes > 0; ++i) labels[static_cast<size_t>(i)] = i * classes / n;
   Tensor samples;
   {
     autograd::NoGradGuard no_grad;
-    samples = model_.generate(z, classes > 0 ? one_hot(labels, classes, dtype_) : Tensor()).to(DType::f32);
+    samples = model_.generate(z, onehot(labels)).to(Device::cpu()).to(DType::f32);
   }
   const Shape s = model_.sample_shape();
   const int channels = s.ndim() == 3 ? static_cast<int>(s[0]) : 1;
@@ -392,7 +401,8 @@ RunOutcome AdversarialTrainer::run() {
     for (int64_t b = start_batch; b < batches; ++b) {
       Batch* batch = nullptr;
       loader.next(batch);
-      const Tensor real = dtype_ == DType::f32 ? batch->images : batch->images.to(dtype_);
+      Tensor real = dtype_ == DType::f32 ? batch->images : batch->images.to(dtype_);
+      if (opt_.device.is_cuda()) real = real.to(opt_.device);
       if (!train_step(real, batch->labels)) {
         fmt::print(stderr, "\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
                            "last good checkpoint kept\n", opt_.label, epoch + 1, b + 1, last_.d_loss, last_.g_loss);

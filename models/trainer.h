@@ -41,6 +41,7 @@ struct TrainOptions {
   std::vector<EpochMetric> metrics;
   nlohmann::json config;  // written to config.json when the run completes
   std::string label;      // names the run in messages
+  Device device;          // where the model trains; the trainer moves the model there
 };
 
 enum class RunOutcome { completed, already_complete, previously_failed, interrupted, diverged };
@@ -76,6 +77,7 @@ class AdversarialTrainer {
   void write_sample_grid(int epoch);
   std::string path(const std::string& rel) const;
   Tensor noise(int64_t n);
+  Tensor onehot(const std::vector<int32_t>& labels) const;
   std::vector<int32_t> random_labels(int64_t n);
 
   GanModel& model_;

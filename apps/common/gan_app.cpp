@@ -9,7 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "kernels/cuda/device_query.h"
+#include "engine/device.h"
+#include "kernels/cuda/runtime.h"
 
 namespace aafgan::apps {
 
@@ -60,7 +61,10 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
       ->check(CLI::Range(1, 1 << 30));
   app.add_option("--dtype", o.dtype, "float32 or float64 (default float32)")
       ->check(CLI::IsMember({"float32", "float64"}));
-  app.add_option("--device", o.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  app.add_option("--device", o.device, "auto (the GPU when one is usable), cpu, cuda or cuda:N");
+  app.add_flag("--tf32", o.tf32, "allow TF32 tensor cores for float32 GEMMs and convolutions on the GPU");
+  app.add_flag("--deterministic", o.deterministic,
+               "only deterministic cuDNN convolution algorithms (bit-identical GPU reruns; may be slower)");
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--max-images", o.max_images, "train on the first N images (smoke runs)")
       ->check(CLI::Range(1, 1 << 30));
@@ -107,16 +111,20 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
   return e;
 }
 
-Device resolve_device(const std::string& name) {
-  if (name == "cpu" || name == "auto") return Device::cpu();
-  const kernels::cuda::DeviceCount gpus = kernels::cuda::device_count();
-  if (gpus.count == 0) fail("--device cuda: no usable GPU ({})", gpus.reason);
-  fail("--device cuda: this build's engine trains on the CPU only so far (the CUDA tensor backend is not wired "
-       "into the ops yet); use --device cpu");
+Device resolve_device(const GanAppOptions& o) {
+  const Device d = parse_device(o.device);
+  if (d.is_cuda()) {
+    set_allow_tf32(o.tf32);
+    set_deterministic(o.deterministic);
+    fmt::print("device: {} ({}{})\n", d.str(), kernels::cuda::device_name(), o.tf32 ? ", TF32 allowed" : "");
+  } else if (o.device == "auto") {
+    fmt::print("device: cpu ({})\n", cuda_unavailable_reason());
+  }
+  return d;
 }
 
 int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::TrainingData& data,
-             const GridCallbacks& cb) {
+             const GridCallbacks& cb, Device device) {
   const std::vector<models::RunSpec> runs = models::expand_grid(e);
   fmt::print("data: {}; {} run(s), {} epoch(s) each, batch {}, {}\n", data.describe(), runs.size(), e.epochs,
              e.batch_size, dtype_name(e.dtype));
@@ -149,6 +157,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
       t.grid_cols = cb.grid_cols;
       t.grid_column_major = cb.grid_column_major;
       t.label = label;
+      t.device = device;
       if (cb.metrics) t.metrics = cb.metrics(run, dtype);
       nlohmann::json cfg = e.raw.is_null() ? models::to_json(e) : e.raw;
       cfg["RUN"] = {{"gen", run.models.gen}, {"dis", run.models.dis}, {"gen_hidden", run.models.gen_hidden},

@@ -23,7 +23,7 @@ struct GanAppOptions {
   int64_t max_images = 0;
   uint64_t seed = 0;
   double lr = 0, beta1 = 0, lr_decay = 0;
-  bool no_resume = false, retry_double = false;
+  bool no_resume = false, retry_double = false, tf32 = false, deterministic = false;
 };
 
 // Registers the shared flags; `defaults` supplies the values quoted in --help.
@@ -33,8 +33,9 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
 // command line applied over it (model lists, hyperparameters, seeds). Also applies --threads.
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults);
 
-// The engine device for --device (auto = the GPU when one is usable).
-Device resolve_device(const std::string& name);
+// The engine device for --device (auto = the GPU when one is usable), with --tf32 and
+// --deterministic applied; says which device was chosen.
+Device resolve_device(const GanAppOptions& o);
 
 struct GridCallbacks {
   // Builds the model of one run, drawing its weights from `init`.
@@ -51,6 +52,6 @@ struct GridCallbacks {
 // Trains every run of the grid in order (completed runs are skipped, a killed one resumes).
 // Returns the process exit code: 0, or 3 when a run failed; an interrupted run returns 0 at once.
 int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::TrainingData& data,
-             const GridCallbacks& cb);
+             const GridCallbacks& cb, Device device);
 
 }  // namespace aafgan::apps

@@ -45,4 +45,16 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
   return t;
 }
 
+void Module::to(Device device) {
+  for (const NamedTensors& list : {named_parameters(), named_buffers()})
+    for (const auto& [name, t] : list) {
+      if (t.device() == device) continue;
+      const Tensor moved = t.to(device);
+      TensorImpl& impl = t.impl();
+      impl.storage = moved.impl().storage;
+      impl.offset = 0;
+      impl.grad.reset();
+    }
+}
+
 }  // namespace aafgan::nn

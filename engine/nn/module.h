@@ -29,6 +29,9 @@ class Module {
   void eval() { train(false); }
   bool training() const { return training_; }
   void zero_grad();
+  // Moves every parameter and buffer to `device` in place: the tensors' storage changes, their
+  // handles (a layer's `weight` member, an optimizer's list) stay valid. Before building an optimizer.
+  void to(Device device);
 
  protected:
   Tensor register_parameter(const std::string& name, Tensor t);

@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "kernels/cpu/activations.h"
+#include "kernels/cuda/activations.h"
+#include "kernels/cuda/device_allocator.h"
 
 namespace aafgan {
 
@@ -34,26 +37,38 @@ std::vector<const T*> param_ptrs(const std::vector<Tensor>& params) {
   return out;
 }
 
-// The device switch lives here: a CUDA branch calling kernels/cuda joins when the CUDA tensor
-// backend exists; until then check_cpu names the op.
+// The device switch: the fused CPU loops or the CUDA kernels, with the same layout and math.
 void forward_impl(Act act, Range range, const Tensor& x, Tensor& y, const std::vector<Tensor>& params,
                   const ActLayout& lay) {
-  check_cpu("adaptive_activation", x);
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const std::vector<const T*> pp = param_ptrs<T>(params);
+    if (x.device().is_cuda()) {
+      kernels::cuda::act_forward_cuda<T>(act, range, x.data<T>(), y.data<T>(), x.numel(),
+                                         pp.empty() ? nullptr : pp.data(), lay.P, lay.inner, cuda_stream(x.device()));
+      return;
+    }
     kernels::cpu::act_forward_cpu<T>(act, range, x.data<T>(), y.data<T>(), x.numel(), pp.data(), lay.P, lay.inner);
   });
 }
 
 void backward_impl(Act act, Range range, const Tensor& x, const Tensor& gy, Tensor* gx,
                    const std::vector<Tensor>& params, std::vector<Tensor>& gparams, const ActLayout& lay) {
-  check_cpu("adaptive_activation backward", gy);
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const std::vector<const T*> pp = param_ptrs<T>(params);
     std::vector<T*> gp;
     for (Tensor& g : gparams) gp.push_back(g.defined() ? g.data<T>() : nullptr);
+    if (x.device().is_cuda()) {
+      // The parameter-gradient partial sums live in scratch that the kernels use on this stream only.
+      kernels::cuda::CachedBuffer workspace(
+          kernels::cuda::act_backward_workspace_bytes(act, x.numel(), lay.P, lay.inner, sizeof(T)));
+      kernels::cuda::act_backward_cuda<T>(act, range, x.data<T>(), gy.data<T>(), gx ? gx->data<T>() : nullptr,
+                                          gp.empty() ? nullptr : gp.data(), x.numel(),
+                                          pp.empty() ? nullptr : pp.data(), lay.P, lay.inner, workspace.get(),
+                                          workspace.bytes(), cuda_stream(x.device()));
+      return;
+    }
     kernels::cpu::act_backward_cpu<T>(act, range, x.data<T>(), gy.data<T>(), gx ? gx->data<T>() : nullptr,
                                       gp.data(), x.numel(), pp.data(), lay.P, lay.inner);
   });

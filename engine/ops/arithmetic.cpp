@@ -1,9 +1,13 @@
 // Broadcasting arithmetic: add, sub, mul, div, affine, rdiv and the sum_to that undoes a
 // broadcast in backward.
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "engine/ops.h"
 #include "kernels/cpu/broadcast.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cuda/device_allocator.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/reduce.h"
 
 namespace aafgan {
 
@@ -13,7 +17,9 @@ using kernels::cpu::BroadcastIndex;
 using kernels::cpu::make_broadcast_index;
 using kernels::cpu::parallel_for;
 
+// The same order as kernels::cuda::BinaryOp, so one converts to the other.
 enum class BinaryKind { add, sub, mul, div };
+static_assert(static_cast<int>(kernels::cuda::BinaryOp::div) == static_cast<int>(BinaryKind::div));
 
 template <typename T>
 T apply(BinaryKind k, T a, T b) {
@@ -48,7 +54,6 @@ Tensor binary_forward(BinaryKind k, const Tensor& a, const Tensor& b) {
   const char* name = binary_name(k);
   check_same_dtype(name, a, b);
   check_same_device(name, a, b);
-  check_cpu(name, a);
   const Shape out_shape = broadcast_shapes(name, a.shape(), b.shape());
   Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
   dispatch(a.dtype(), [&](auto tag) {
@@ -57,7 +62,12 @@ Tensor binary_forward(BinaryKind k, const Tensor& a, const Tensor& b) {
     const T* pb = b.data<T>();
     T* po = out.data<T>();
     const int64_t n = out_shape.numel();
-    if (a.shape() == out_shape && b.shape() == out_shape) {
+    if (a.device().is_cuda()) {
+      const auto as = a.shape().vec(), bs = b.shape().vec(), os = out_shape.vec();
+      const BroadcastIndex bi = make_broadcast_index(out_shape.ndim(), os.data(), a.ndim(), as.data(), b.ndim(),
+                                                     bs.data());
+      kernels::cuda::binary_cuda<T>(static_cast<kernels::cuda::BinaryOp>(k), pa, pb, po, bi, cuda_stream(a.device()));
+    } else if (a.shape() == out_shape && b.shape() == out_shape) {
       parallel_for(n, [&](int64_t i) { po[i] = apply(k, pa[i], pb[i]); });
     } else if (a.shape() == out_shape && is_suffix(b.shape(), out_shape)) {
       const int64_t inner = b.numel();
@@ -119,7 +129,18 @@ Tensor sum_to(const Tensor& g, const Shape& target) {
   if (g.shape() == target) return g;
   AAFGAN_CHECK(broadcast_shapes("sum_to", g.shape(), target) == g.shape(), "sum_to: {} cannot be reduced to {}",
                g.shape().str(), target.str());
-  check_cpu("sum_to", g);
+  if (g.device().is_cuda()) {
+    Tensor out = Tensor::empty(target, g.dtype(), g.device());
+    const auto gs = g.shape().vec(), ts = target.vec();
+    kernels::cuda::CachedBuffer workspace(
+        kernels::cuda::sum_to_workspace_bytes(g.ndim(), gs.data(), target.ndim(), ts.data()));
+    dispatch(g.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cuda::sum_to_cuda<T>(g.data<T>(), out.data<T>(), g.ndim(), gs.data(), target.ndim(), ts.data(),
+                                    workspace.get(), workspace.bytes(), cuda_stream(g.device()));
+    });
+    return out;
+  }
   Tensor out = Tensor::zeros(target, g.dtype(), g.device());
   dispatch(g.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -148,12 +169,15 @@ Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryKind::mul, a,
 Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryKind::div, a, b); }
 
 Tensor affine(const Tensor& x, double scale, double shift) {
-  check_cpu("affine", x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     T* po = out.data<T>();
+    if (x.device().is_cuda()) {
+      kernels::cuda::affine_cuda<T>(px, po, x.numel(), scale, shift, cuda_stream(x.device()));
+      return;
+    }
     const T s = static_cast<T>(scale), c = static_cast<T>(shift);
     parallel_for(x.numel(), [&](int64_t i) { po[i] = s * px[i] + c; });
   });
@@ -164,12 +188,15 @@ Tensor affine(const Tensor& x, double scale, double shift) {
 }
 
 Tensor rdiv(double s, const Tensor& x) {
-  check_cpu("rdiv", x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     T* po = out.data<T>();
+    if (x.device().is_cuda()) {
+      kernels::cuda::rdiv_cuda<T>(s, px, po, x.numel(), cuda_stream(x.device()));
+      return;
+    }
     const T c = static_cast<T>(s);
     parallel_for(x.numel(), [&](int64_t i) { po[i] = c / px[i]; });
   });

@@ -4,8 +4,11 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "engine/ops.h"
 #include "kernels/cpu/batchnorm.h"
+#include "kernels/cuda/cudnn_batchnorm.h"
+#include "kernels/cuda/device_context.h"
 
 namespace aafgan {
 
@@ -18,13 +21,65 @@ void check_channel_tensor(const char* what, const Tensor& t, const Tensor& x, in
   check_same_device("batch_norm", x, t);
 }
 
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+template <typename T>
+T* mutable_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+// cuDNN's spatial batch norm (kernels/cuda/cudnn_batchnorm.h) after the shared checks. The
+// saved per-channel statistics stay on the device for the backward.
+Tensor batch_norm_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
+                       Tensor& running_var, bool training, double momentum, double eps) {
+  cuda_stream(x.device());
+  const int64_t n = x.size(0), c = x.size(1), s = x.ndim() == 4 ? x.size(2) * x.size(3) : 1;
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const Tensor save_mean = Tensor::empty(Shape{c}, x.dtype(), x.device());
+  const Tensor save_invstd = Tensor::empty(Shape{c}, x.dtype(), x.device());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (training)
+      kernels::cuda::batch_norm_forward_training<T>(n, c, s, x.data<T>(), y.data<T>(), data_or_null<T>(weight),
+                                                    data_or_null<T>(bias), mutable_or_null<T>(running_mean),
+                                                    mutable_or_null<T>(running_var), momentum, eps,
+                                                    save_mean.data<T>(), save_invstd.data<T>());
+    else
+      kernels::cuda::batch_norm_forward_inference<T>(n, c, s, x.data<T>(), y.data<T>(), data_or_null<T>(weight),
+                                                     data_or_null<T>(bias), running_mean.data<T>(),
+                                                     running_var.data<T>(), eps, save_mean.data<T>(),
+                                                     save_invstd.data<T>());
+  });
+  autograd::record("batch_norm", {x, weight, bias}, y,
+                   [x, weight, save_mean, save_invstd, training, eps, n, c, s](const Tensor& g,
+                                                                               autograd::Grads& grads) {
+    cuda_stream(g.device());
+    Tensor gx, gw, gb;
+    if (grads.needs(0)) gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    if (grads.needs(1)) gw = Tensor::empty(Shape{c}, x.dtype(), x.device());
+    if (grads.needs(2)) gb = Tensor::empty(Shape{c}, x.dtype(), x.device());
+    dispatch(x.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cuda::batch_norm_backward<T>(n, c, s, x.data<T>(), g.data<T>(), data_or_null<T>(weight),
+                                            save_mean.data<T>(), save_invstd.data<T>(), eps, training,
+                                            mutable_or_null<T>(gx), mutable_or_null<T>(gw), mutable_or_null<T>(gb),
+                                            kernels::cuda::WriteMode::overwrite);
+    });
+    if (gx.defined()) grads.set(0, gx);
+    if (gw.defined()) grads.set(1, gw);
+    if (gb.defined()) grads.set(2, gb);
+  });
+  return y;
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
                   Tensor& running_var, bool training, double momentum, double eps) {
   AAFGAN_CHECK(x.defined() && (x.ndim() == 2 || x.ndim() == 4),
                "batch_norm: input {} must be [N, C] or [N, C, H, W]", x.str());
-  check_cpu("batch_norm", x);
   AAFGAN_CHECK(eps > 0, "batch_norm: eps {} must be positive", eps);
   const int64_t n = x.size(0), c = x.size(1), s = x.ndim() == 4 ? x.size(2) * x.size(3) : 1;
   if (weight.defined()) check_channel_tensor("weight", weight, x, c);
@@ -44,6 +99,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
   AAFGAN_CHECK(!training || count > 1, "batch_norm: training needs more than one value per channel, got input {}",
                x.str());
 
+  if (x.device().is_cuda()) return batch_norm_cuda(x, weight, bias, running_mean, running_var, training, momentum, eps);
   // Shared with the backward closure; stats in double whatever the dtype.
   auto mean = std::make_shared<std::vector<double>>(static_cast<size_t>(c));
   auto invstd = std::make_shared<std::vector<double>>(static_cast<size_t>(c));

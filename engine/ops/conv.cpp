@@ -16,6 +16,7 @@
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "engine/ops/conv_cuda.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col.h"
 #include "kernels/cpu/parallel.h"
@@ -262,7 +263,6 @@ void check_conv(const char* op, const Tensor& x, const Tensor& w, const Tensor& 
   AAFGAN_CHECK(w.ndim() == 4, "{}: weight {} must be {}", op, w.str(), layout);
   check_same_dtype(op, x, w);
   check_same_device(op, x, w);
-  check_cpu(op, x);
   AAFGAN_CHECK(w.size(0) > 0 && w.size(1) > 0 && w.size(2) > 0 && w.size(3) > 0, "{}: weight {} has an empty dimension",
                op, w.str());
   AAFGAN_CHECK(x.size(1) == w.size(channel_dim), "{}: input {} has {} channels but weight {} ({}) expects {}", op,
@@ -300,6 +300,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                p.pad_h, p.pad_w);
   g.out_h = (g.height + 2 * g.pad_h - g.kernel_h) / g.stride_h + 1;
   g.out_w = (g.width + 2 * g.pad_w - g.kernel_w) / g.stride_w + 1;
+  if (x.device().is_cuda()) return detail::conv2d_cuda(x, weight, bias, p);
 
   Tensor y = Tensor::empty(Shape{n, cout, g.out_h, g.out_w}, x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
@@ -353,6 +354,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   AAFGAN_CHECK(g.height > 0 && g.width > 0,
                "conv_transpose2d: input {} with weight {}, stride ({}, {}), padding ({}, {}) gives an empty output {}x{}",
                x.str(), weight.str(), p.stride_h, p.stride_w, p.pad_h, p.pad_w, g.height, g.width);
+  if (x.device().is_cuda()) return detail::conv_transpose2d_cuda(x, weight, bias, p);
 
   Tensor y = Tensor::empty(Shape{n, g.channels, g.height, g.width}, x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {

@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "engine/ops/loss_cuda.h"
 
 namespace aafgan {
 
@@ -16,8 +17,9 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& target) {
   AAFGAN_CHECK(p.shape() == target.shape(),
                "binary_cross_entropy: predictions {} and target {} must have the same shape", p.str(), target.str());
   check_same_dtype("binary_cross_entropy", p, target);
-  check_cpu("binary_cross_entropy", p);
+  check_same_device("binary_cross_entropy", p, target);
   AAFGAN_CHECK(p.numel() > 0, "binary_cross_entropy of an empty batch");
+  if (p.device().is_cuda()) return detail::binary_cross_entropy_cuda(p, target);
   const int64_t n = p.numel();
   Tensor out = Tensor::empty(Shape{}, p.dtype(), p.device());
   dispatch(p.dtype(), [&](auto tag) {
@@ -66,7 +68,7 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& target) {
 
 Tensor log_softmax(const Tensor& x) {
   AAFGAN_CHECK(x.ndim() == 2, "log_softmax expects [N, C], got {}", x.str());
-  check_cpu("log_softmax", x);
+  if (x.device().is_cuda()) return detail::log_softmax_cuda(x);
   const int64_t rows = x.size(0), cols = x.size(1);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
@@ -104,7 +106,8 @@ Tensor log_softmax(const Tensor& x) {
 Tensor nll_loss(const Tensor& logp, const Tensor& labels) {
   AAFGAN_CHECK(logp.ndim() == 2 && labels.ndim() == 1 && labels.size(0) == logp.size(0),
                "nll_loss expects log-probabilities [N, C] and labels [N], got {} and {}", logp.str(), labels.str());
-  check_cpu("nll_loss", logp);
+  check_same_device("nll_loss", logp, labels);
+  if (logp.device().is_cuda()) return detail::nll_loss_cuda(logp, labels);
   const int64_t rows = logp.size(0), cols = logp.size(1);
   std::vector<int64_t> idx(static_cast<size_t>(rows));
   const std::vector<double> lv = labels.to_vector();

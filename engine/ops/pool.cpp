@@ -1,4 +1,5 @@
 // max_pool2d.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -10,17 +11,21 @@
 
 namespace aafgan {
 
-Tensor max_pool2d(const Tensor& x, int kernel, int stride) {
+Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   check_cpu("max_pool2d", x);
   AAFGAN_CHECK(x.ndim() == 4, "max_pool2d: input {} must be [N, C, H, W]", x.str());
   AAFGAN_CHECK(kernel > 0, "max_pool2d: kernel {} must be positive", kernel);
   AAFGAN_CHECK(stride >= 0, "max_pool2d: stride {} must not be negative (0 means the kernel size)", stride);
-  const int64_t k = kernel, s = stride == 0 ? kernel : stride;
+  // Beyond k/2 a window could lie wholly in the padding and have nothing to take the max of.
+  AAFGAN_CHECK(padding >= 0 && 2 * padding <= kernel, "max_pool2d: padding {} must be in [0, kernel/2] (kernel {})",
+               padding, kernel);
+  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  AAFGAN_CHECK(h >= k && w >= k, "max_pool2d: kernel {}x{} is larger than input {}", k, k, x.str());
+  AAFGAN_CHECK(h + 2 * p >= k && w + 2 * p >= k, "max_pool2d: kernel {}x{} is larger than input {} padded by {}", k,
+               k, x.str(), p);
   AAFGAN_CHECK(h * w <= std::numeric_limits<int32_t>::max(), "max_pool2d: input {} has too many pixels per plane",
                x.str());
-  const int64_t oh = (h - k) / s + 1, ow = (w - k) / s + 1;
+  const int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
   const int64_t planes = n * c, in_plane = h * w, out_plane = oh * ow;
 
   Tensor y = Tensor::empty(Shape{n, c, oh, ow}, x.dtype(), x.device());
@@ -37,11 +42,14 @@ Tensor max_pool2d(const Tensor& x, int kernel, int stride) {
       const T* src = px + pl * in_plane;
       for (int64_t r = 0; r < oh; ++r)
         for (int64_t q = 0; q < ow; ++q) {
-          int64_t best_at = r * s * w + q * s;
+          // The window clipped to the input: padded cells take no part, so they never win.
+          const int64_t h0 = std::max<int64_t>(r * s - p, 0), h1 = std::min(r * s - p + k, h);
+          const int64_t w0 = std::max<int64_t>(q * s - p, 0), w1 = std::min(q * s - p + k, w);
+          int64_t best_at = h0 * w + w0;
           T best = src[best_at];
-          for (int64_t i = 0; i < k; ++i)
-            for (int64_t j = 0; j < k; ++j) {
-              const int64_t at = (r * s + i) * w + q * s + j;
+          for (int64_t i = h0; i < h1; ++i)
+            for (int64_t j = w0; j < w1; ++j) {
+              const int64_t at = i * w + j;
               // Strictly greater keeps the first maximum on ties; NaN wins and propagates, as PyTorch.
               if (src[at] > best || std::isnan(src[at])) {
                 best = src[at];

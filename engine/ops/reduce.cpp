@@ -3,7 +3,11 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "engine/ops.h"
+#include "kernels/cuda/device_allocator.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/reduce.h"
 
 namespace aafgan {
 
@@ -38,18 +42,32 @@ Shape reduced_shape(const Shape& s, int dim, bool keepdim) {
 }  // namespace
 
 Tensor sum(const Tensor& x) {
-  check_cpu("sum", x);
   Tensor out = Tensor::empty(Shape{}, x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* p = x.data<T>();
+    if (x.device().is_cuda()) {
+      kernels::cuda::CachedBuffer workspace(kernels::cuda::sum_all_workspace_bytes(x.numel()));
+      kernels::cuda::sum_all_cuda<T>(p, out.data<T>(), x.numel(), workspace.get(), workspace.bytes(),
+                                     cuda_stream(x.device()));
+      return;
+    }
     double acc = 0;  // f32 losses summed in double: the result does not depend on order much
     for (int64_t i = 0, n = x.numel(); i < n; ++i) acc += static_cast<double>(p[i]);
     *out.data<T>() = static_cast<T>(acc);
   });
   const Shape shape = x.shape();
   autograd::record("sum", {x}, out, [shape](const Tensor& g, autograd::Grads& grads) {
-    grads.set(0, Tensor::full(shape, g.item(), g.dtype(), g.device()));
+    if (!g.device().is_cuda()) {
+      grads.set(0, Tensor::full(shape, g.item(), g.dtype(), g.device()));
+      return;
+    }
+    Tensor gx = Tensor::empty(shape, g.dtype(), g.device());  // filled on the device: no read-back
+    dispatch(g.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cuda::fill_from_device_cuda<T>(gx.data<T>(), gx.numel(), g.data<T>(), cuda_stream(g.device()));
+    });
+    grads.set(0, gx);
   });
   return out;
 }
@@ -60,7 +78,6 @@ Tensor mean(const Tensor& x) {
 }
 
 Tensor sum(const Tensor& x, int dim, bool keepdim) {
-  check_cpu("sum", x);
   const int d = normalise_dim("sum", x, dim);
   const Split s = split_at(x.shape(), d);
   Tensor out = Tensor::empty(reduced_shape(x.shape(), d, keepdim), x.dtype(), x.device());
@@ -68,6 +85,12 @@ Tensor sum(const Tensor& x, int dim, bool keepdim) {
     using T = typename decltype(tag)::type;
     const T* px = x.data<T>();
     T* po = out.data<T>();
+    if (x.device().is_cuda()) {
+      kernels::cuda::CachedBuffer workspace(kernels::cuda::sum_dim_workspace_bytes(s.outer, s.size, s.inner));
+      kernels::cuda::sum_dim_cuda<T>(px, po, s.outer, s.size, s.inner, workspace.get(), workspace.bytes(),
+                                     cuda_stream(x.device()));
+      return;
+    }
     // Rows of `inner` accumulate into a double row, so the innermost loop is contiguous and
     // vectorises; each output still sums its k terms in ascending order.
     std::vector<double> acc(static_cast<size_t>(s.inner));
@@ -87,6 +110,10 @@ Tensor sum(const Tensor& x, int dim, bool keepdim) {
       using T = typename decltype(tag)::type;
       const T* pg = g.data<T>();
       T* px = gx.data<T>();
+      if (g.device().is_cuda()) {
+        kernels::cuda::expand_dim_cuda<T>(pg, px, s.outer, s.size, s.inner, cuda_stream(g.device()));
+        return;
+      }
       for (int64_t o = 0; o < s.outer; ++o)
         for (int64_t k = 0; k < s.size; ++k)
           for (int64_t i = 0; i < s.inner; ++i) px[(o * s.size + k) * s.inner + i] = pg[o * s.inner + i];

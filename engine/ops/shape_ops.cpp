@@ -2,7 +2,9 @@
 #include <cstring>
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "engine/ops.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace aafgan {
 
@@ -32,6 +34,22 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
   return y;
 }
 
+namespace {
+
+// `rows` rows of `row_bytes`: row r from src + r·src_pitch to dst + r·dst_pitch (bytes).
+void copy_rows(const Device& device, void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
+               int64_t row_bytes) {
+  if (device.is_cuda()) {
+    kernels::cuda::copy_rows_cuda(dst, dst_pitch, src, src_pitch, rows, row_bytes, cuda_stream(device));
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(static_cast<char*>(dst) + r * dst_pitch, static_cast<const char*>(src) + r * src_pitch,
+                static_cast<size_t>(row_bytes));
+}
+
+}  // namespace
+
 Tensor concat(const std::vector<Tensor>& xs, int dim) {
   AAFGAN_CHECK(!xs.empty(), "concat of no tensors");
   const Tensor& first = xs.front();
@@ -42,13 +60,13 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
   for (const Tensor& t : xs) {
     check_same_dtype("concat", first, t);
     check_same_device("concat", first, t);
-    check_cpu("concat", t);
     bool fits = t.ndim() == first.ndim();
     for (int i = 0; fits && i < t.ndim(); ++i) fits = i == d || t.size(i) == first.size(i);
     AAFGAN_CHECK(fits, "concat along {}: {} does not fit {}", d, t.str(), first.str());
     out_dims[static_cast<size_t>(d)] += t.size(d);
   }
   Tensor out = Tensor::empty(Shape(out_dims), first.dtype(), first.device());
+  const Device device = first.device();
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < d; ++i) outer *= first.size(i);
   for (int i = d + 1; i < first.ndim(); ++i) inner *= first.size(i);
@@ -58,13 +76,14 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
   int64_t col = 0;
   for (const Tensor& t : xs) {
     const int64_t row = t.size(d) * inner;
-    for (int64_t o = 0; o < outer; ++o)
-      std::memcpy(static_cast<char*>(out.raw_data()) + (o * out_row + col) * esize,
-                  static_cast<const char*>(t.raw_data()) + o * row * esize, static_cast<size_t>(row) * esize);
+    copy_rows(device, static_cast<char*>(out.raw_data()) + col * static_cast<int64_t>(esize),
+              out_row * static_cast<int64_t>(esize), t.raw_data(), row * static_cast<int64_t>(esize), outer,
+              row * static_cast<int64_t>(esize));
     col += row;
     widths.push_back(t.size(d));
   }
-  autograd::record("concat", xs, out, [widths, d, outer, inner, out_row, esize](const Tensor& g, autograd::Grads& grads) {
+  autograd::record("concat", xs, out, [widths, d, outer, inner, out_row, esize, device](const Tensor& g,
+                                                                                       autograd::Grads& grads) {
     int64_t c = 0;
     for (size_t k = 0; k < widths.size(); ++k) {
       const int64_t row = widths[k] * inner;
@@ -72,9 +91,9 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
         std::vector<int64_t> dims = g.shape().vec();
         dims[static_cast<size_t>(d)] = widths[k];
         Tensor part = Tensor::empty(Shape(dims), g.dtype(), g.device());
-        for (int64_t o = 0; o < outer; ++o)
-          std::memcpy(static_cast<char*>(part.raw_data()) + o * row * esize,
-                      static_cast<const char*>(g.raw_data()) + (o * out_row + c) * esize, static_cast<size_t>(row) * esize);
+        const auto e = static_cast<int64_t>(esize);
+        copy_rows(device, part.raw_data(), row * e, static_cast<const char*>(g.raw_data()) + c * e, out_row * e, outer,
+                  row * e);
         grads.set(k, part);
       }
       c += row;

@@ -1,7 +1,9 @@
 #include "engine/optim/adadelta.h"
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "kernels/cpu/optim.h"
+#include "kernels/cuda/optim.h"
 
 namespace aafgan::optim {
 
@@ -25,8 +27,12 @@ void Adadelta::step() {
     dispatch(p.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const kernels::AdadeltaCoeffs<T> c{T(opt_.rho), T(1.0 - opt_.rho), T(opt_.eps), T(opt_.weight_decay), T(-lr())};
-      kernels::cpu::adadelta_step<T>(p.numel(), p.data<T>(), g.data<T>(), square_avg.data<T>(), acc_delta.data<T>(),
-                                     c);
+      if (p.device().is_cuda())
+        kernels::cuda::adadelta_step_cuda<T>(p.numel(), p.data<T>(), g.data<T>(), square_avg.data<T>(), acc_delta.data<T>(),
+                                       c, cuda_stream(p.device()));
+      else
+        kernels::cpu::adadelta_step<T>(p.numel(), p.data<T>(), g.data<T>(), square_avg.data<T>(), acc_delta.data<T>(),
+                                       c);
     });
   }
 }

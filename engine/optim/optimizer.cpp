@@ -66,7 +66,6 @@ Tensor Optimizer::checked_grad(size_t i) const {
                "{}.step: the gradient {} of parameter {} does not match the parameter {}", name_, g.str(), i,
                p.str());
   check_same_device(name_, p, g);
-  check_cpu(name_, p);
   return g;
 }
 

@@ -1,7 +1,9 @@
 #include "engine/optim/sgd.h"
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "kernels/cpu/optim.h"
+#include "kernels/cuda/optim.h"
 
 namespace aafgan::optim {
 
@@ -29,7 +31,11 @@ void SGD::step() {
       using T = typename decltype(tag)::type;
       const kernels::SgdCoeffs<T> c{T(-lr()), T(opt_.momentum), T(1.0 - opt_.dampening), T(opt_.weight_decay),
                                     opt_.nesterov, first};
-      kernels::cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), with_momentum ? buf.data<T>() : nullptr, c);
+      if (p.device().is_cuda())
+        kernels::cuda::sgd_step_cuda<T>(p.numel(), p.data<T>(), g.data<T>(), with_momentum ? buf.data<T>() : nullptr,
+                                        c, cuda_stream(p.device()));
+      else
+        kernels::cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), with_momentum ? buf.data<T>() : nullptr, c);
     });
   }
 }

@@ -1,0 +1,33 @@
+#pragma once
+// Which devices this process can use, and the per-device stream every CUDA op of the engine
+// enqueues on (kernels/cuda/device_context.h: one stream per device, so work runs in issue
+// order and the caching allocator may recycle a freed block at once).
+#include <string>
+
+#include "engine/dtype.h"
+
+namespace aafgan {
+
+// Whether a CUDA device is usable (the build has the backend, a driver and a GPU exist); the
+// answer is computed once. Never throws.
+bool cuda_available();
+// Why cuda_available() is false ("this build has no CUDA backend", the driver's message, ...).
+std::string cuda_unavailable_reason();
+
+// "auto" (the GPU when one is usable, else the CPU), "cpu" or "cuda"/"cuda:N". "cuda" without a
+// usable GPU is an error that says why.
+Device parse_device(const std::string& name);
+
+// Makes `d` the current CUDA device of this thread and returns its context stream (a
+// cudaStream_t as void*). Only for CUDA devices.
+void* cuda_stream(const Device& d);
+// Waits for all work enqueued on `d` (a no-op for the CPU): where asynchronous GPU faults
+// surface, and what timing code calls before reading a clock.
+void synchronize(const Device& d);
+
+// Process-wide GPU numerics switches (kernels/cuda/device_context.h): TF32 tensor cores for
+// f32 GEMMs and convolutions (default off), deterministic convolution algorithms (default off).
+void set_allow_tf32(bool on);
+void set_deterministic(bool on);
+
+}  // namespace aafgan
