@@ -34,7 +34,9 @@
 #include <nlohmann/json.hpp>
 
 #include "data/mnist.h"
+#include "engine/device.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cuda/runtime.h"
 #include "data/fake_images.h"
 #include "models/dcgan.h"
 #include "models/image_data.h"
@@ -182,8 +184,9 @@ std::vector<std::pair<Tensor, std::vector<int32_t>>> make_batches(const models::
 class OursBench {
  public:
   OursBench(const std::string& arch, const std::string& spec_text, const models::TrainingData& data, int64_t batch,
-            int64_t n_batches, uint64_t seed, const std::string& run_dir)
-      : label_(spec_text), init_(seed, kInitStream), dropout_gen_(std::make_shared<Generator>(seed, kDropoutStream)) {
+            int64_t n_batches, uint64_t seed, const std::string& run_dir, Device device)
+      : label_(spec_text),
+        device_(device), init_(seed, kInitStream), dropout_gen_(std::make_shared<Generator>(seed, kDropoutStream)) {
     const std::vector<std::string> parts = split(spec_text, '/');
     if (parts.size() != 4) fail("--models: '{}' is not gen/dis/gen_hidden/dis_hidden", spec_text);
     if (arch == "dcgan") {
@@ -209,8 +212,10 @@ class OursBench {
     o.seed = seed;
     o.batch_size = batch;
     o.label = spec_text;
+    o.device = device;
     trainer_ = std::make_unique<models::AdversarialTrainer>(*model_, data, o, DType::f32, dropout_gen_);
     batches_ = make_batches(data, batch, n_batches);
+    for (auto& b : batches_) b.first = b.first.to(device);
   }
 
   // `skip` untimed iterations (the other side just evicted our caches), then `n` timed ones.
@@ -221,6 +226,7 @@ class OursBench {
       const double c0 = process_cpu_ms();
       const auto t0 = std::chrono::steady_clock::now();
       const bool ok = trainer_->train_step(real, labels);
+      synchronize(device_);  // the GPU's queued work belongs to this iteration
       const auto t1 = std::chrono::steady_clock::now();
       const double c1 = process_cpu_ms();
       if (!ok) fail("{}: the loss became non-finite at iteration {}", label_, next_);
@@ -234,6 +240,7 @@ class OursBench {
 
  private:
   std::string label_;
+  Device device_;
   Generator init_;
   std::shared_ptr<Generator> dropout_gen_;
   std::unique_ptr<models::GanModel> model_;
@@ -400,6 +407,10 @@ int main(int argc, char** argv) {
                                    "more, untimed)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--batch-size", batch, "batch size")->check(CLI::Range(1, 10000));
   app.add_option("--seed", seed, "seed of the models, noise and dropout");
+  std::string device_name = "cpu";
+  bool tf32 = false;
+  app.add_option("--device", device_name, "cpu or cuda (PyTorch's twin runs on the same device, TF32 as --tf32)");
+  app.add_flag("--tf32", tf32, "allow TF32 on the GPU, on both sides");
   app.add_option("--data", data_dir, "MNIST folder with the t10k files (default: the bundled data/mnist)");
   app.add_flag("--torch", torch, "also time the PyTorch twin (tools/bench_gan_torch.py), interleaved");
   app.add_option("--python", python, "interpreter that has torch (Debian's python3-torch)");
@@ -417,6 +428,8 @@ int main(int argc, char** argv) {
     omp_set_num_threads(threads);
     Eigen::setNbThreads(threads);
     const bool dcgan = arch == "dcgan";
+    const Device device = parse_device(device_name);
+    if (device.is_cuda()) set_allow_tf32(tf32);
     if (dcgan) {  // a DCGAN iteration costs ~250× an MNIST one: fewer, unless asked otherwise
       if (!app.count("--models")) models_list = "default/default/default/default";
       if (!app.count("--batch-size")) batch = 128;
@@ -437,9 +450,11 @@ int main(int argc, char** argv) {
     for (const std::string& m : split(models_list, ',')) rows.push_back(Row{m, {}, {}, {}});
     if (rows.empty()) fail("--models lists no model");
 
-    fmt::print("{}, one iteration = D step + G step, batch {}, f32, {} thread(s), GEMM on {}; per model and side {} "
+    fmt::print("{}, one iteration = D step + G step, batch {}, f32, {}; per model and side {} "
                "warm-up + {} timed iterations{}; data {}\n", dcgan ? "DCGAN 64×64" : "conditional MNIST GAN", batch,
-               threads, kernels::cpu::gemm_backend(), warmup, iters,
+               device.is_cuda() ? fmt::format("on {} (TF32 {})", kernels::cuda::device_name(), tf32 ? "on" : "off")
+                                : fmt::format("{} thread(s), GEMM on {}", threads, kernels::cpu::gemm_backend()),
+               warmup, iters,
                torch ? fmt::format(", sides alternating every {}", block) : std::string(), data->describe());
     fmt::print("load averages at start: {}\n", load_averages());
 
@@ -450,7 +465,9 @@ int main(int argc, char** argv) {
     if (torch) {
       twin = std::make_unique<TorchProcess>(
           python, script, preload,
-          std::vector<std::string>{"--arch", arch, "--threads", std::to_string(threads), "--batch-size", std::to_string(batch),
+          std::vector<std::string>{"--arch", arch, "--device", device.is_cuda() ? "cuda" : "cpu", "--tf32",
+                                   tf32 ? "1" : "0", "--threads", std::to_string(threads), "--batch-size",
+                                   std::to_string(batch),
                                    "--seed", std::to_string(seed), "--data", dir, "--batches",
                                    std::to_string(n_batches)});
       torch_unavailable = twin->why();
@@ -459,7 +476,7 @@ int main(int argc, char** argv) {
 
     for (Row& r : rows) {
       fmt::print("{}: {}\n", r.spec, quiet_note(threads, twin ? twin->pid() : -1));
-      OursBench ours(arch, r.spec, *data, batch, n_batches, seed, run_dir);
+      OursBench ours(arch, r.spec, *data, batch, n_batches, seed, run_dir, device);
       bool with_twin = false;
       if (twin) {
         const auto reply = twin->request("build " + r.spec);

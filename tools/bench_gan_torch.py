@@ -31,6 +31,7 @@ except ImportError as e:  # the C++ tool reports this line and prints only its o
     sys.exit(0)
 
 NOISE, CLASSES, PIXELS = 100, 10, 784
+DEVICE = "cpu"  # set from --device in main()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,21 +194,21 @@ class Iteration:
         self.dcgan = arch == "dcgan"
         self.G = (DcGenerator if self.dcgan else Generator)(gen, gen_hidden)
         self.D = (DcDiscriminator if self.dcgan else Discriminator)(dis, dis_hidden)
-        self.G.train()
-        self.D.train()
+        self.G.to(DEVICE).train()
+        self.D.to(DEVICE).train()
         lr = 0.0002 if self.dcgan else 0.001
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-8)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-8)
         self.bce = nn.BCELoss()
-        self.real_target = torch.full((batch, 1), 0.9)
-        self.fake_target = torch.zeros(batch, 1)
+        self.real_target = torch.full((batch, 1), 0.9, device=DEVICE)
+        self.fake_target = torch.zeros(batch, 1, device=DEVICE)
         self.n = batch
 
     def labels(self, labels):
         return None if self.dcgan else one_hot(labels)
 
     def random_labels(self, n):
-        return None if self.dcgan else one_hot(torch.randint(0, CLASSES, (n,)))
+        return None if self.dcgan else one_hot(torch.randint(0, CLASSES, (n,), device=DEVICE))
 
     def step(self, x, labels):
         n = self.n
@@ -216,7 +217,7 @@ class Iteration:
         p_real = self.D(x, self.labels(labels))
         loss_real = self.bce(p_real, self.real_target)
         fake_labels = self.random_labels(n)
-        fake = self.G(torch.randn(n, NOISE), fake_labels)
+        fake = self.G(torch.randn(n, NOISE, device=DEVICE), fake_labels)
         p_fake = self.D(fake.detach(), fake_labels)
         loss_fake = self.bce(p_fake, self.fake_target)
         d_loss = loss_real + loss_fake
@@ -226,7 +227,7 @@ class Iteration:
         # G step
         self.G.zero_grad()
         g_labels = self.random_labels(n)
-        p = self.D(self.G(torch.randn(n, NOISE), g_labels), g_labels)
+        p = self.D(self.G(torch.randn(n, NOISE, device=DEVICE), g_labels), g_labels)
         g_loss = self.bce(p, self.real_target)
         g_loss.backward()
         self.opt_g.step()
@@ -257,7 +258,7 @@ def load_batches(data_dir, batch, count):
     for b in range(count):
         sl = slice(b * batch, (b + 1) * batch)
         x = torch.from_numpy(images[sl].astype(np.float32) / 255.0 * 2.0 - 1.0)
-        out.append((x, torch.from_numpy(labels[sl].copy())))
+        out.append((x.to(DEVICE), torch.from_numpy(labels[sl].copy()).to(DEVICE)))
     return out
 
 
@@ -313,6 +314,8 @@ class Bench:
             self.next += 1
             c0, t0 = time.process_time(), time.perf_counter()
             self.last = self.it.step(x, y)
+            if DEVICE == "cuda":
+                torch.cuda.synchronize()
             t1, c1 = time.perf_counter(), time.process_time()
             if i >= skip:
                 times.append((t1 - t0) * 1e3)
@@ -350,6 +353,8 @@ def main():
                                         "default/default/MiDA/MiDA",
                     help="comma list of gen/dis/gen_hidden/dis_hidden")
     ap.add_argument("--arch", choices=("mnist", "dcgan"), default="mnist")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--tf32", type=int, default=0, help="allow TF32 on the GPU (benchmarking.md: like for like)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
@@ -360,6 +365,12 @@ def main():
     ap.add_argument("--serve", action="store_true", help="take commands on stdin (used by aafgan_bench_gan)")
     args = ap.parse_args()
 
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
+        torch.backends.cudnn.allow_tf32 = bool(args.tf32)
+        torch.backends.cudnn.benchmark = True  # our side searches cuDNN algorithms too
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     info = blas_check(args.threads)
@@ -370,7 +381,7 @@ def main():
         print("WARNING: " + info["warning"], file=sys.stderr, flush=True)
 
     if args.arch == "dcgan":  # random images: an iteration's time does not depend on the pixels
-        batches = [(torch.rand(args.batch_size, 3, 64, 64) * 2 - 1, None) for _ in range(2)]
+        batches = [(torch.rand(args.batch_size, 3, 64, 64, device=DEVICE) * 2 - 1, None) for _ in range(2)]
     else:
         batches = load_batches(args.data, args.batch_size, args.batches or args.warmup + args.iters)
     if args.serve:

@@ -37,8 +37,14 @@ grep "aafgan: CUDA backend" build-gpu.cmake.log
 cmake --build build-gpu -j "$(nproc)" 2>&1 | grep -E "error|warning|Error" ; [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 
 step "full test suite, GPU tests required"
-AAFGAN_REQUIRE_GPU=1 ctest --test-dir build-gpu -j 8 --output-on-failure 2>&1 | tail -n 25
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+AAFGAN_REQUIRE_GPU=1 ctest --test-dir build-gpu -j 8 --output-on-failure >"$log_dir/ctest.log" 2>&1
+ctest_rc=$?
+grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)|\(SEGFAULT\)|Not Run" "$log_dir/ctest.log"
+if [ $ctest_rc -ne 0 ]; then
+  status=1
+  # The failing cases' own output (doctest's messages), not just their names.
+  grep -E "ERROR:|CHECK|REQUIRE|values:|logged:|WARN" "$log_dir/ctest.log" | head -n 120
+fi
 
 # The case that provokes an out-of-memory on purpose is left out: the sanitizer counts that API
 # error as a finding.
@@ -49,10 +55,25 @@ step "compute-sanitizer racecheck on the GPU tests"
 AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' -tce='*impossible allocation*' 2>&1 | grep -E "=========|Status" | head -n 20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
-# CPU rows are measured on the CPU machines; here only the GPU's. (aafgan_bench_gan joins once
-# the engine's ops run on CUDA tensors.)
+# CPU rows are measured on the CPU machines; here only the GPU's.
 step "benchmark aafgan_bench_activations"
 timeout 120 build-gpu/aafgan_bench_activations --device cuda 2>&1 || status=1
 
+# One training iteration of each app beside PyTorch on the same GPU (TF32 off on both sides,
+# cudnn.benchmark on in PyTorch as our side searches algorithms), when PyTorch sees the GPU.
+torch_args=()
+py=$(command -v python3 || true)
+if [ -n "$py" ] && "$py" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+  torch_args=(--torch --python "$py")
+else
+  echo "(PyTorch with CUDA not found: only our column)"
+fi
+step "benchmark aafgan_bench_gan, MNIST GAN on the GPU"
+timeout 120 build-gpu/aafgan_bench_gan --device cuda "${torch_args[@]}" --iters 100 --warmup 10 --block 20 2>&1 | tail -n 8 || status=1
+step "benchmark aafgan_bench_gan, DCGAN on the GPU"
+timeout 150 build-gpu/aafgan_bench_gan --arch dcgan --device cuda "${torch_args[@]}" --iters 20 --warmup 3 --block 5 2>&1 | tail -n 6 || status=1
+
 step "done: status $status"
+# The repository keeps the last results (docs/gpu-check-latest.log, committed by whoever ran it).
+mkdir -p docs && cp "$log" docs/gpu-check-latest.log 2>/dev/null || true
 exit $status
