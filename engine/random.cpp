@@ -2,6 +2,7 @@
 
 #include "engine/device.h"
 #include "kernels/cuda/random.h"
+#include "kernels/op_math.h"
 #include "kernels/philox.h"
 
 namespace aafgan {
@@ -16,7 +17,8 @@ void Generator::normal_(Tensor& t, double mean, double std) {
       return;
     }
     for (int64_t i = 0, n = t.numel(); i < n; ++i)
-      p[i] = static_cast<T>(mean + std * kernels::philox_normal(seed_, start, static_cast<uint64_t>(i), stream_));
+      p[i] = static_cast<T>(
+          kernels::normal_value(mean, std, kernels::philox_normal(seed_, start, static_cast<uint64_t>(i), stream_)));
   });
 }
 
@@ -30,7 +32,8 @@ void Generator::uniform_(Tensor& t, double low, double high) {
       return;
     }
     for (int64_t i = 0, n = t.numel(); i < n; ++i)
-      p[i] = static_cast<T>(low + (high - low) * kernels::philox_uniform(seed_, start, static_cast<uint64_t>(i), stream_));
+      p[i] = static_cast<T>(
+          kernels::uniform_value(low, high, kernels::philox_uniform(seed_, start, static_cast<uint64_t>(i), stream_)));
   });
 }
 

@@ -8,12 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_helpers.h"
 #include "engine/nn/conv.h"
 #include "engine/nn/init.h"
 #include "kernels/cpu/im2col.h"
 #include "tests/gradcheck.h"
 
 using namespace aafgan;
+using aafgan::testing::distinct_leaf;
+using aafgan::testing::expect_error;
 using aafgan::testing::gradcheck;
 using aafgan::testing::random_input;
 
@@ -140,30 +143,7 @@ void check_close(const std::string& what, const Tensor& got, const Tensor& want,
   CHECK_MESSAGE(bad == 0, what << ": " << bad << " mismatching elements");
 }
 
-// Distinct values in a random order, at least 1/numel apart, so no window holds a tie and a
-// central-difference step never changes an argmax.
-Tensor distinct_input(const Shape& s, uint64_t seed) {
-  Generator gen(seed);
-  const int64_t n = s.numel();
-  std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = 2.0 * static_cast<double>(i) / static_cast<double>(n) - 1.0;
-  for (int64_t i = n - 1; i > 0; --i)
-    std::swap(v[static_cast<size_t>(i)], v[static_cast<size_t>(gen.next_below(static_cast<uint64_t>(i + 1)))]);
-  Tensor t = Tensor::from_vector(s, v, DType::f64);
-  t.set_requires_grad(true);
-  return t;
-}
 
-template <typename Fn>
-void expect_error(const char* what, Fn fn, const std::string& mentions) {
-  try {
-    fn();
-    FAIL_CHECK(what << ": no error was thrown");
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    CHECK_MESSAGE(msg.find(mentions) != std::string::npos, what << ": message '" << msg << "' lacks '" << mentions << "'");
-  }
-}
 
 // --- cases ----------------------------------------------------------------------------------
 
@@ -273,7 +253,7 @@ void check_max_pool2d(DType dt) {
   for (const PoolCase& c : pool_cases()) {
     const int k = c.kernel, s = c.stride;
     gradcheck("max_pool2d " + c.x.str() + " kernel " + std::to_string(k) + " stride " + std::to_string(s),
-              [k, s](const std::vector<Tensor>& v) { return max_pool2d(v[0], k, s); }, {distinct_input(c.x, seed++)},
+              [k, s](const std::vector<Tensor>& v) { return max_pool2d(v[0], k, s); }, {distinct_leaf(c.x, seed++)},
               dt);
   }
 }

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_helpers.h"
 #include "data/fake_images.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
@@ -31,6 +32,8 @@
 #include "tests/temp_dir.h"
 
 using namespace aafgan;
+using aafgan::testing::distinct_leaf;
+using aafgan::testing::expect_error;
 using namespace aafgan::models::fid;
 using aafgan::testing::TempDir;
 using nlohmann::json;
@@ -56,16 +59,6 @@ FeatureMatrix matrix_of(const json& j) {
   return m;
 }
 
-template <typename Fn>
-void expect_error(const char* what, Fn fn, const std::string& mentions) {
-  try {
-    fn();
-    FAIL_CHECK(what << ": no error was thrown");
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    CHECK_MESSAGE(msg.find(mentions) != std::string::npos, what << ": message '" << msg << "' lacks '" << mentions << "'");
-  }
-}
 
 std::vector<double> read_csv_row(const fs::path& p) {
   std::ifstream in(p);

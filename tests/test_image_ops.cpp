@@ -11,10 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_helpers.h"
 #include "engine/ops/image_ops.h"
 #include "tests/gradcheck.h"
 
 using namespace aafgan;
+using aafgan::testing::distinct_leaf;
+using aafgan::testing::expect_error;
 using aafgan::testing::gradcheck;
 using aafgan::testing::random_input;
 using nlohmann::json;
@@ -27,30 +30,7 @@ Tensor leaf(const Shape& s, uint64_t seed) {
   return t;
 }
 
-// Distinct values in a random order, 1/numel apart: no ties in a max window, and a central
-// difference never changes an argmax.
-Tensor distinct_leaf(const Shape& s, uint64_t seed) {
-  Generator gen(seed);
-  const int64_t n = s.numel();
-  std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = 2.0 * static_cast<double>(i) / static_cast<double>(n) - 1.0;
-  for (int64_t i = n - 1; i > 0; --i)
-    std::swap(v[static_cast<size_t>(i)], v[static_cast<size_t>(gen.next_below(static_cast<uint64_t>(i + 1)))]);
-  Tensor t = Tensor::from_vector(s, v, DType::f64);
-  t.set_requires_grad(true);
-  return t;
-}
 
-template <typename Fn>
-void expect_error(const char* what, Fn fn, const std::string& mentions) {
-  try {
-    fn();
-    FAIL_CHECK(what << ": no error was thrown");
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    CHECK_MESSAGE(msg.find(mentions) != std::string::npos, what << ": message '" << msg << "' lacks '" << mentions << "'");
-  }
-}
 
 // --- gradient checks ------------------------------------------------------------------------
 

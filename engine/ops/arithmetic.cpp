@@ -8,6 +8,7 @@
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/reduce.h"
+#include "kernels/op_math.h"
 
 namespace aafgan {
 
@@ -179,7 +180,7 @@ Tensor affine(const Tensor& x, double scale, double shift) {
       return;
     }
     const T s = static_cast<T>(scale), c = static_cast<T>(shift);
-    parallel_for(x.numel(), [&](int64_t i) { po[i] = s * px[i] + c; });
+    parallel_for(x.numel(), [&](int64_t i) { po[i] = kernels::affine_fwd(px[i], s, c); });
   });
   autograd::record("affine", {x}, out, [scale](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, affine(g, scale, 0.0));
@@ -198,7 +199,7 @@ Tensor rdiv(double s, const Tensor& x) {
       return;
     }
     const T c = static_cast<T>(s);
-    parallel_for(x.numel(), [&](int64_t i) { po[i] = c / px[i]; });
+    parallel_for(x.numel(), [&](int64_t i) { po[i] = kernels::rdiv_fwd(c, px[i]); });
   });
   autograd::record("rdiv", {x}, out, [x, out](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, -(g * out) / x);  // d(s/x)/dx = −s/x² = −y/x

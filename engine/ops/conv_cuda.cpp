@@ -15,13 +15,17 @@ const T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-kernels::cuda::ConvShape conv_shape(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
-  kernels::cuda::ConvShape s;
+// The fields both shape structs share: batch and input from x, kernel from the weight's last
+// two dimensions, stride and padding from p. `out_dim` is the weight dimension of the output
+// channels (0 for conv2d's [Cout, Cin, kH, kW], 1 for conv_transpose2d's [Cin, Cout, kH, kW]).
+template <typename S>
+S shape_of(const Tensor& x, const Tensor& w, const Conv2dParams& p, int out_dim) {
+  S s;
   s.n = x.size(0);
   s.in_channels = x.size(1);
   s.in_h = x.size(2);
   s.in_w = x.size(3);
-  s.out_channels = w.size(0);
+  s.out_channels = w.size(out_dim);
   s.kernel_h = w.size(2);
   s.kernel_w = w.size(3);
   s.stride_h = p.stride_h;
@@ -31,19 +35,12 @@ kernels::cuda::ConvShape conv_shape(const Tensor& x, const Tensor& w, const Conv
   return s;
 }
 
+kernels::cuda::ConvShape conv_shape(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
+  return shape_of<kernels::cuda::ConvShape>(x, w, p, 0);
+}
+
 kernels::cuda::ConvTransposeShape transpose_shape(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
-  kernels::cuda::ConvTransposeShape s;
-  s.n = x.size(0);
-  s.in_channels = x.size(1);
-  s.in_h = x.size(2);
-  s.in_w = x.size(3);
-  s.out_channels = w.size(1);
-  s.kernel_h = w.size(2);
-  s.kernel_w = w.size(3);
-  s.stride_h = p.stride_h;
-  s.stride_w = p.stride_w;
-  s.pad_h = p.pad_h;
-  s.pad_w = p.pad_w;
+  auto s = shape_of<kernels::cuda::ConvTransposeShape>(x, w, p, 1);
   s.output_pad_h = p.output_pad_h;
   s.output_pad_w = p.output_pad_w;
   return s;

@@ -5,13 +5,9 @@
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "engine/ops/loss_cuda.h"
+#include "kernels/op_math.h"
 
 namespace aafgan {
-
-namespace {
-constexpr double kLogClamp = -100.0;  // PyTorch's BCELoss clamps each log at −100
-constexpr double kBceGradEps = 1e-12;  // and its gradient's denominator p(1 − p) at 1e-12
-}  // namespace
 
 Tensor binary_cross_entropy(const Tensor& p, const Tensor& target) {
   AAFGAN_CHECK(p.shape() == target.shape(),
@@ -30,10 +26,9 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& target) {
     for (int64_t i = 0; i < n; ++i) {
       const double pi = pp[i], ti = pt[i];
       // A NaN passes through as a NaN loss, which the trainer reports as divergence.
-      AAFGAN_CHECK(!(pi < 0.0 || pi > 1.0), "binary_cross_entropy: prediction {} at index {} is outside [0, 1]", pi,
-                   i);
-      const double lp = std::max(std::log(pi), kLogClamp), lq = std::max(std::log1p(-pi), kLogClamp);
-      acc -= ti * lp + (1.0 - ti) * lq;
+      AAFGAN_CHECK(kernels::bce_prediction_ok(pi), "binary_cross_entropy: prediction {} at index {} is outside [0, 1]",
+                   pi, i);
+      acc -= kernels::bce_term(pi, ti);
     }
     *out.data<T>() = static_cast<T>(acc / static_cast<double>(n));
   });
@@ -46,19 +41,13 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& target) {
       if (grads.needs(0)) {
         Tensor gp = Tensor::empty(p.shape(), p.dtype(), p.device());
         T* o = gp.data<T>();
-        for (int64_t i = 0; i < n; ++i) {
-          const double pi = pp[i];
-          o[i] = static_cast<T>(scale * (pi - pt[i]) / std::max(pi * (1.0 - pi), kBceGradEps));
-        }
+        for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(kernels::bce_grad_p(pp[i], pt[i], scale));
         grads.set(0, gp);
       }
       if (grads.needs(1)) {
         Tensor gt = Tensor::empty(p.shape(), p.dtype(), p.device());
         T* o = gt.data<T>();
-        for (int64_t i = 0; i < n; ++i) {
-          const double pi = pp[i];
-          o[i] = static_cast<T>(scale * (std::max(std::log1p(-pi), kLogClamp) - std::max(std::log(pi), kLogClamp)));
-        }
+        for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(kernels::bce_grad_t(pp[i], scale));
         grads.set(1, gt);
       }
     });
@@ -79,9 +68,9 @@ Tensor log_softmax(const Tensor& x) {
       const T* xr = px + r * cols;
       const T m = *std::max_element(xr, xr + cols);
       double s = 0;
-      for (int64_t c = 0; c < cols; ++c) s += std::exp(static_cast<double>(xr[c] - m));
-      const T lse = m + static_cast<T>(std::log(s));
-      for (int64_t c = 0; c < cols; ++c) py[r * cols + c] = xr[c] - lse;
+      for (int64_t c = 0; c < cols; ++c) s += kernels::log_softmax_exp_term(xr[c], m);
+      const T lse = kernels::log_softmax_lse(m, s);
+      for (int64_t c = 0; c < cols; ++c) py[r * cols + c] = kernels::log_softmax_fwd(xr[c], lse);
     }
   });
   autograd::record("log_softmax", {x}, y, [y, rows, cols](const Tensor& g, autograd::Grads& grads) {
@@ -95,7 +84,7 @@ Tensor log_softmax(const Tensor& x) {
         double gs = 0;
         for (int64_t c = 0; c < cols; ++c) gs += pg[r * cols + c];
         for (int64_t c = 0; c < cols; ++c)
-          po[r * cols + c] = pg[r * cols + c] - std::exp(py[r * cols + c]) * static_cast<T>(gs);
+          po[r * cols + c] = kernels::log_softmax_bwd(py[r * cols + c], pg[r * cols + c], static_cast<T>(gs));
       }
     });
     grads.set(0, gx);
@@ -113,9 +102,9 @@ Tensor nll_loss(const Tensor& logp, const Tensor& labels) {
   const std::vector<double> lv = labels.to_vector();
   for (int64_t r = 0; r < rows; ++r) {
     const double l = lv[static_cast<size_t>(r)];
-    AAFGAN_CHECK(l == std::floor(l) && l >= 0 && l < static_cast<double>(cols),
-                 "nll_loss: label {} at row {} is not a class index in [0, {})", l, r, cols);
-    idx[static_cast<size_t>(r)] = static_cast<int64_t>(l);
+    const int64_t k = kernels::nll_class_index(l, cols);
+    AAFGAN_CHECK(k >= 0, "nll_loss: label {} at row {} is not a class index in [0, {})", l, r, cols);
+    idx[static_cast<size_t>(r)] = k;
   }
   Tensor out = Tensor::empty(Shape{}, logp.dtype(), logp.device());
   dispatch(logp.dtype(), [&](auto tag) {
@@ -127,7 +116,7 @@ Tensor nll_loss(const Tensor& logp, const Tensor& labels) {
   });
   autograd::record("nll_loss", {logp}, out, [idx, rows, cols, logp](const Tensor& g, autograd::Grads& grads) {
     Tensor gx = Tensor::zeros(logp.shape(), logp.dtype(), logp.device());
-    const double v = -g.item() / static_cast<double>(rows);
+    const double v = kernels::nll_grad_value(g.item(), rows);
     dispatch(logp.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       T* po = gx.data<T>();

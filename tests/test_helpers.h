@@ -1,0 +1,40 @@
+#pragma once
+// Small helpers several test files share.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/random.h"
+
+namespace aafgan::testing {
+
+// fn() must throw an aafgan::Error whose message mentions `mentions`.
+template <typename Fn>
+void expect_error(const char* what, Fn fn, const std::string& mentions) {
+  try {
+    fn();
+    FAIL_CHECK(what << ": no error was thrown");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    CHECK_MESSAGE(msg.find(mentions) != std::string::npos, what << ": message '" << msg << "' lacks '" << mentions << "'");
+  }
+}
+
+// An f64 leaf of distinct values in a random order, 2/numel apart in [−1, 1): no window of a
+// max-pool holds a tie, and a central-difference step never changes an argmax.
+inline Tensor distinct_leaf(const Shape& s, uint64_t seed) {
+  Generator gen(seed);
+  const int64_t n = s.numel();
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = 2.0 * static_cast<double>(i) / static_cast<double>(n) - 1.0;
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(v[static_cast<size_t>(i)], v[static_cast<size_t>(gen.next_below(static_cast<uint64_t>(i + 1)))]);
+  Tensor t = Tensor::from_vector(s, v, DType::f64);
+  t.set_requires_grad(true);
+  return t;
+}
+
+}  // namespace aafgan::testing
