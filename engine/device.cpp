@@ -1,7 +1,10 @@
 #include "engine/device.h"
 
+#include <cstring>
+
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/device_query.h"
+#include "kernels/cuda/pinned_memory.h"
 
 namespace aafgan {
 
@@ -53,5 +56,32 @@ void synchronize(const Device& d) {
 
 void set_allow_tf32(bool on) { kernels::cuda::set_allow_tf32(on); }
 void set_deterministic(bool on) { kernels::cuda::set_deterministic(on); }
+
+struct BatchUploader::Staging {
+  kernels::cuda::PinnedBuffer buffers[2];
+  bool pending[2] = {false, false};
+  void* streams[2] = {nullptr, nullptr};
+  int next = 0;
+};
+
+BatchUploader::BatchUploader() : staging_(std::make_unique<Staging>()) {}
+BatchUploader::~BatchUploader() = default;
+
+Tensor BatchUploader::upload(const Tensor& host, const Device& device) {
+  AAFGAN_CHECK(host.device().is_cpu(), "BatchUploader: {} is not a host tensor", host.str());
+  if (device.is_cpu()) return host;
+  Staging& s = *staging_;
+  const int k = s.next;
+  s.next = 1 - k;
+  if (s.pending[k]) kernels::cuda::stream_synchronize(s.streams[k]);  // its last copy must have read it
+  void* stream = cuda_stream(device);
+  s.buffers[k].reserve(host.nbytes());
+  std::memcpy(s.buffers[k].data(), host.raw_data(), host.nbytes());
+  Tensor out = Tensor::empty(host.shape(), host.dtype(), device);
+  kernels::cuda::copy_to_device_async(out.raw_data(), s.buffers[k].data(), host.nbytes(), stream);
+  s.pending[k] = true;
+  s.streams[k] = stream;
+  return out;
+}
 
 }  // namespace aafgan

@@ -2,9 +2,11 @@
 // Which devices this process can use, and the per-device stream every CUDA op of the engine
 // enqueues on (kernels/cuda/device_context.h: one stream per device, so work runs in issue
 // order and the caching allocator may recycle a freed block at once).
+#include <memory>
 #include <string>
 
 #include "engine/dtype.h"
+#include "engine/tensor.h"
 
 namespace aafgan {
 
@@ -24,6 +26,24 @@ void* cuda_stream(const Device& d);
 // Waits for all work enqueued on `d` (a no-op for the CPU): where asynchronous GPU faults
 // surface, and what timing code calls before reading a clock.
 void synchronize(const Device& d);
+
+// Uploads host batches to a GPU through pinned staging buffers: the copy is asynchronous on
+// the device's stream, so the host can prepare the next batch while the GPU works. Two buffers
+// alternate; before one is refilled, the copy that last read it is waited for (an event-free
+// stream sync, cheap because a training step synchronises when it reads its losses anyway).
+class BatchUploader {
+ public:
+  BatchUploader();
+  ~BatchUploader();
+  BatchUploader(const BatchUploader&) = delete;
+  BatchUploader& operator=(const BatchUploader&) = delete;
+  // `host` on the CPU; the result on `device` (a CPU device returns `host` itself).
+  Tensor upload(const Tensor& host, const Device& device);
+
+ private:
+  struct Staging;
+  std::unique_ptr<Staging> staging_;
+};
 
 // Process-wide GPU numerics switches (kernels/cuda/device_context.h): TF32 tensor cores for
 // f32 GEMMs and convolutions (default off), deterministic convolution algorithms (default off).

@@ -401,8 +401,8 @@ RunOutcome AdversarialTrainer::run() {
     for (int64_t b = start_batch; b < batches; ++b) {
       Batch* batch = nullptr;
       loader.next(batch);
-      Tensor real = dtype_ == DType::f32 ? batch->images : batch->images.to(dtype_);
-      if (opt_.device.is_cuda()) real = real.to(opt_.device);
+      Tensor real = uploader_.upload(batch->images, opt_.device);  // pinned + asynchronous on a GPU
+      if (dtype_ != DType::f32) real = real.to(dtype_);
       if (!train_step(real, batch->labels)) {
         fmt::print(stderr, "\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
                            "last good checkpoint kept\n", opt_.label, epoch + 1, b + 1, last_.d_loss, last_.g_loss);

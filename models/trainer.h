@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/device.h"
 #include "engine/optim/adam.h"
 #include "models/gan.h"
 #include "models/training_data.h"
@@ -90,6 +91,7 @@ class AdversarialTrainer {
   StepStats last_;
   nlohmann::json history_;  // metric name → per-epoch values
   bool frozen_ = false;
+  BatchUploader uploader_;
 };
 
 }  // namespace aafgan::models
