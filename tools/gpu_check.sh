@@ -37,7 +37,7 @@ grep "aafgan: CUDA backend" build-gpu.cmake.log
 cmake --build build-gpu -j "$(nproc)" 2>&1 | grep -E "error|warning|Error" ; [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 
 step "full test suite, GPU tests required"
-AAFGAN_REQUIRE_GPU=1 ctest --test-dir build-gpu -j 8 --output-on-failure >"$log_dir/ctest.log" 2>&1
+AAFGAN_REQUIRE_GPU=1 ctest --test-dir build-gpu -j 8 --timeout 120 --output-on-failure >"$log_dir/ctest.log" 2>&1
 ctest_rc=$?
 grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)|\(SEGFAULT\)|Not Run" "$log_dir/ctest.log"
 if [ $ctest_rc -ne 0 ]; then
@@ -46,18 +46,22 @@ if [ $ctest_rc -ne 0 ]; then
   grep -E "ERROR:|CHECK|REQUIRE|values:|logged:|WARN" "$log_dir/ctest.log" | head -n 120
 fi
 
-# The case that provokes an out-of-memory on purpose is left out: the sanitizer counts that API
-# error as a finding.
+# The cases that provoke an out-of-memory on purpose are left out (the sanitizer counts that API
+# error as a finding), and so is the whole-GAN-iteration case, whose CPU half is slow under it.
+sanitizer_skip='*impossible allocation*,*out of memory*,*GAN iteration*'
 step "compute-sanitizer memcheck on the GPU tests"
-AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' -tce='*impossible allocation*' 2>&1 | grep -E "=========|Status" | head -n 40
+AAFGAN_REQUIRE_GPU=1 timeout 100 compute-sanitizer --tool memcheck --error-exitcode 3 build-gpu/tests/aafgan_tests \
+  -tc='cuda*' -tce="$sanitizer_skip" 2>&1 | grep -E "=========|Status" | head -n 40
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 step "compute-sanitizer racecheck on the GPU tests"
-AAFGAN_REQUIRE_GPU=1 timeout 150 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests -tc='cuda*' -tce='*impossible allocation*' 2>&1 | grep -E "=========|Status" | head -n 20
+# racecheck looks at shared memory: the handwritten kernels' cases are what it can judge.
+AAFGAN_REQUIRE_GPU=1 timeout 70 compute-sanitizer --tool racecheck --error-exitcode 3 build-gpu/tests/aafgan_tests \
+  -tc='cuda ops*,cuda activations*,cuda image ops*' -tce="$sanitizer_skip" 2>&1 | grep -E "=========|Status" | head -n 20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 # CPU rows are measured on the CPU machines; here only the GPU's.
 step "benchmark aafgan_bench_activations"
-timeout 120 build-gpu/aafgan_bench_activations --device cuda 2>&1 || status=1
+timeout 90 build-gpu/aafgan_bench_activations --device cuda 2>&1 || status=1
 
 # One training iteration of each app beside PyTorch on the same GPU (TF32 off on both sides,
 # cudnn.benchmark on in PyTorch as our side searches algorithms), when PyTorch sees the GPU.
@@ -68,10 +72,18 @@ if [ -n "$py" ] && "$py" -c "import torch, sys; sys.exit(0 if torch.cuda.is_avai
 else
   echo "(PyTorch with CUDA not found: only our column)"
 fi
+# The whole check must fit a short GPU loan (8 minutes on one H100): the GAN benchmarks run
+# only while time is left.
+if (( $(date +%s) - start > 390 )); then
+  echo "(skipping the GAN benchmarks: $(( $(date +%s) - start )) s used of the 8-minute budget)"
+  step "done: status $status"
+  mkdir -p docs && cp "$log" docs/gpu-check-latest.log 2>/dev/null || true
+  exit $status
+fi
 step "benchmark aafgan_bench_gan, MNIST GAN on the GPU"
-timeout 120 build-gpu/aafgan_bench_gan --device cuda "${torch_args[@]}" --iters 100 --warmup 10 --block 20 2>&1 | tail -n 8 || status=1
+timeout 60 build-gpu/aafgan_bench_gan --device cuda "${torch_args[@]}" --iters 60 --warmup 10 --block 20 2>&1 | tail -n 8 || status=1
 step "benchmark aafgan_bench_gan, DCGAN on the GPU"
-timeout 150 build-gpu/aafgan_bench_gan --arch dcgan --device cuda "${torch_args[@]}" --iters 20 --warmup 3 --block 5 2>&1 | tail -n 6 || status=1
+timeout 80 build-gpu/aafgan_bench_gan --arch dcgan --device cuda "${torch_args[@]}" --iters 10 --warmup 2 --block 5 2>&1 | tail -n 6 || status=1
 
 step "done: status $status"
 # The repository keeps the last results (docs/gpu-check-latest.log, committed by whoever ran it).
