@@ -16,6 +16,7 @@
 #include <Eigen/Core>
 #include <fmt/format.h>
 
+#include "engine/device.h"
 #include "data/image_folder.h"
 #include "models/fid/features.h"
 #include "models/fid/frechet.h"
@@ -33,6 +34,7 @@ struct Options {
   bool kid = false;
   int64_t batch_size = 50, max_images = 0;
   int size = 64, threads = 0, decode_threads = 0, kid_subsets = 100;
+  std::string device = "auto";
   int64_t kid_subset_size = 1000;
 };
 
@@ -110,6 +112,7 @@ int main(int argc, char** argv) {
   app.add_option("--save-stats-a", o.save_a, "write DIR_A's statistics (and features) to FILE");
   app.add_option("--save-stats-b", o.save_b, "write DIR_B's statistics (and features) to FILE");
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--device", o.device, "where the Inception runs: auto (the GPU when one is usable), cpu, cuda[:N]");
   app.add_option("--decode-threads", o.decode_threads, "JPEG decoding threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   try {
@@ -124,9 +127,11 @@ int main(int argc, char** argv) {
     }
     for (const std::string& p : {o.a, o.b})
       AAFGAN_CHECK(fs::exists(p), "{}: no such folder or statistics file", p);
+    const Device device = parse_device(o.device);
     const auto net = FidInception::load(o.weights);
-    fmt::print("FID Inception: {} features (width 1/{}), inputs resized to {}\n", net->feature_dim(),
-               net->options().width_divisor, net->options().resize);
+    net->to(device);
+    fmt::print("FID Inception: {} features (width 1/{}), inputs resized to {}, on {}\n", net->feature_dim(),
+               net->options().width_divisor, net->options().resize, device.str());
     const Side a = load_side(o.a, *net, o, o.save_a), b = load_side(o.b, *net, o, o.save_b);
     const auto start = std::chrono::steady_clock::now();
     const double fid = frechet_distance(a.stats, b.stats);

@@ -1,10 +1,13 @@
-// avg_pool2d and global_avg_pool2d (engine/ops/image_ops.h).
+// avg_pool2d and global_avg_pool2d (engine/ops/image_ops.h): CPU loops, and CUDA kernels
+// (kernels/cuda/image_ops.h) for CUDA tensors.
 #include <algorithm>
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/device.h"
 #include "engine/ops/image_ops.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cuda/image_ops.h"
 
 namespace aafgan {
 
@@ -27,12 +30,56 @@ Window window(int64_t r, int64_t q, int64_t k, int64_t s, int64_t p, int64_t h, 
   return win;
 }
 
+// kernels/cuda/image_ops.h: the same sums in the same order as the loops below; the backward
+// gathers over the windows covering each input element (no atomics).
+Tensor avg_pool2d_cuda(const Tensor& x, int k, int s, int p, bool count_include_pad, int64_t oh, int64_t ow) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  Tensor y = Tensor::empty(Shape{n, c, oh, ow}, x.dtype(), x.device());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cuda::avg_pool2d_forward_cuda<T>(x.data<T>(), y.data<T>(), n * c, h, w, k, s, p, count_include_pad,
+                                              cuda_stream(x.device()));
+  });
+  const Shape in_shape = x.shape();
+  autograd::record("avg_pool2d", {x}, y,
+                   [in_shape, k, s, p, count_include_pad](const Tensor& g, autograd::Grads& grads) {
+                     Tensor gx = Tensor::empty(in_shape, g.dtype(), g.device());
+                     dispatch(g.dtype(), [&](auto tag) {
+                       using T = typename decltype(tag)::type;
+                       kernels::cuda::avg_pool2d_backward_cuda<T>(g.data<T>(), gx.data<T>(), in_shape[0] * in_shape[1],
+                                                                  in_shape[2], in_shape[3], k, s, p, count_include_pad,
+                                                                  cuda_stream(g.device()));
+                     });
+                     grads.set(0, gx);
+                   });
+  return y;
+}
+
+Tensor global_avg_pool2d_cuda(const Tensor& x) {
+  const int64_t n = x.size(0), c = x.size(1), plane = x.size(2) * x.size(3);
+  Tensor y = Tensor::empty(Shape{n, c, 1, 1}, x.dtype(), x.device());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cuda::global_avg_pool2d_forward_cuda<T>(x.data<T>(), y.data<T>(), n * c, plane, cuda_stream(x.device()));
+  });
+  const Shape in_shape = x.shape();
+  autograd::record("global_avg_pool2d", {x}, y, [in_shape, plane](const Tensor& g, autograd::Grads& grads) {
+    Tensor gx = Tensor::empty(in_shape, g.dtype(), g.device());
+    dispatch(g.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cuda::global_avg_pool2d_backward_cuda<T>(g.data<T>(), gx.data<T>(), in_shape[0] * in_shape[1], plane,
+                                                        cuda_stream(g.device()));
+    });
+    grads.set(0, gx);
+  });
+  return y;
+}
+
 }  // namespace
 
 Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding, bool count_include_pad) {
   AAFGAN_CHECK(x.defined() && x.ndim() == 4, "avg_pool2d: input {} must be [N, C, H, W]",
                x.defined() ? x.str() : std::string("(undefined)"));
-  check_cpu("avg_pool2d", x);
   AAFGAN_CHECK(kernel > 0, "avg_pool2d: kernel {} must be positive", kernel);
   AAFGAN_CHECK(stride >= 0, "avg_pool2d: stride {} must not be negative (0 means the kernel size)", stride);
   // Beyond k/2 a window could lie wholly in the padding: PyTorch refuses it too.
@@ -43,6 +90,8 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding, bool cou
   AAFGAN_CHECK(h + 2 * p >= k && w + 2 * p >= k, "avg_pool2d: kernel {}x{} is larger than input {} padded by {}", k,
                k, x.str(), p);
   const int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+  if (x.device().is_cuda())
+    return avg_pool2d_cuda(x, kernel, static_cast<int>(s), padding, count_include_pad, oh, ow);
   const int64_t planes = n * c, in_plane = h * w, out_plane = oh * ow;
 
   // A window is a rectangle, so its sum is separable: sums along each row over the window's
@@ -130,9 +179,9 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding, bool cou
 Tensor global_avg_pool2d(const Tensor& x) {
   AAFGAN_CHECK(x.defined() && x.ndim() == 4, "global_avg_pool2d: input {} must be [N, C, H, W]",
                x.defined() ? x.str() : std::string("(undefined)"));
-  check_cpu("global_avg_pool2d", x);
   const int64_t n = x.size(0), c = x.size(1), plane = x.size(2) * x.size(3);
   AAFGAN_CHECK(plane > 0, "global_avg_pool2d: input {} has an empty plane", x.str());
+  if (x.device().is_cuda()) return global_avg_pool2d_cuda(x);
   Tensor y = Tensor::empty(Shape{n, c, 1, 1}, x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

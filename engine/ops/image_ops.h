@@ -1,6 +1,6 @@
 #pragma once
 // The image ops Inception-v3 needs beyond engine/ops.h (FID, models/fid/): average pooling with
-// padding, the global average pool, and bilinear resizing. CPU, f32 and f64, recorded on the
+// padding, the global average pool, and bilinear resizing. CPU and CUDA, f32 and f64, recorded on the
 // tape like every op. Max pooling with padding is max_pool2d's `padding` argument.
 #include "engine/tensor.h"
 

@@ -17,7 +17,7 @@ namespace aafgan {
 namespace {
 
 // kernels/cuda/pool.h: the argmax stays on the device for the backward (a gather, no atomics).
-Tensor max_pool2d_cuda(const Tensor& x, int k, int s, int64_t oh, int64_t ow) {
+Tensor max_pool2d_cuda(const Tensor& x, int k, int s, int p, int64_t oh, int64_t ow) {
   void* stream = cuda_stream(x.device());
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   Tensor y = Tensor::empty(Shape{n, c, oh, ow}, x.dtype(), x.device());
@@ -26,16 +26,16 @@ Tensor max_pool2d_cuda(const Tensor& x, int k, int s, int64_t oh, int64_t ow) {
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     kernels::cuda::max_pool2d_forward_cuda<T>(x.data<T>(), y.data<T>(), argmax->as<int32_t>(), n * c, h, w, k, s,
-                                              stream);
+                                              p, stream);
   });
   if (!track) return y;
   const Shape in_shape = x.shape();
-  autograd::record("max_pool2d", {x}, y, [argmax, in_shape, k, s](const Tensor& g, autograd::Grads& grads) {
+  autograd::record("max_pool2d", {x}, y, [argmax, in_shape, k, s, p](const Tensor& g, autograd::Grads& grads) {
     Tensor gx = Tensor::empty(in_shape, g.dtype(), g.device());
     dispatch(g.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       kernels::cuda::max_pool2d_backward_cuda<T>(g.data<T>(), argmax->as<int32_t>(), gx.data<T>(),
-                                                 in_shape[0] * in_shape[1], in_shape[2], in_shape[3], k, s,
+                                                 in_shape[0] * in_shape[1], in_shape[2], in_shape[3], k, s, p,
                                                  cuda_stream(g.device()));
     });
     grads.set(0, gx);
@@ -61,10 +61,8 @@ Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   const int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
   const int64_t planes = n * c, in_plane = h * w, out_plane = oh * ow;
 
-  if (x.device().is_cuda()) {
-    AAFGAN_CHECK(p == 0, "max_pool2d: padding {} is not supported on the GPU yet (input {})", p, x.str());
-    return max_pool2d_cuda(x, static_cast<int>(k), static_cast<int>(s), oh, ow);
-  }
+  if (x.device().is_cuda())
+    return max_pool2d_cuda(x, static_cast<int>(k), static_cast<int>(s), static_cast<int>(p), oh, ow);
 
   Tensor y = Tensor::empty(Shape{n, c, oh, ow}, x.dtype(), x.device());
   // The argmax of each window, as an index into its plane; only kept when backward will run.

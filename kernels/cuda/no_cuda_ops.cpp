@@ -202,22 +202,22 @@ template void nll_backward_cuda<double>(const double*, const double*, double*, i
 
 // --- pool.h ---
 template <typename T>
-void max_pool2d_forward_cuda(const T*, T*, int32_t*, int64_t, int64_t, int64_t, int, int, void*) {
+void max_pool2d_forward_cuda(const T*, T*, int32_t*, int64_t, int64_t, int64_t, int, int, int, void*) {
   no_backend();
 }
 template <typename T>
-void max_pool2d_backward_cuda(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int, int, void*) {
+void max_pool2d_backward_cuda(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int, int, int, void*) {
   no_backend();
 }
 
-template void max_pool2d_forward_cuda<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int, int,
+template void max_pool2d_forward_cuda<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int, int, int,
                                              void*);
 template void max_pool2d_forward_cuda<double>(const double*, double*, int32_t*, int64_t, int64_t, int64_t, int, int,
-                                              void*);
-template void max_pool2d_backward_cuda<float>(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, int,
                                               int, void*);
+template void max_pool2d_backward_cuda<float>(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, int,
+                                              int, int, void*);
 template void max_pool2d_backward_cuda<double>(const double*, const int32_t*, double*, int64_t, int64_t, int64_t, int,
-                                               int, void*);
+                                               int, int, void*);
 
 // --- optim.h ---
 template <typename T>

@@ -41,7 +41,8 @@ class KeepBuffers {
 
 // Samples first .. first + n − 1 of a fixed sequence: noise from `noise` (drawn in order, so
 // calls must come in order), labels i % classes for a conditional GAN. Generated on the model's
-// device, returned on the cpu, where the metrics run.
+// device, returned on the cpu, where the Parzen metric and the unit-range mapping run (the FID
+// Inception copies its batches back to its own device).
 Tensor generate(GanModel& gan, Generator& noise, int64_t first, int64_t n, DType dtype) {
   const Device device = gan.device();
   const Tensor z = randn(Shape{n, gan.noise_size()}, noise, dtype, device);
@@ -146,6 +147,9 @@ FidEvaluator::FidEvaluator(FidMetricOptions options, const FidReference& referen
 }
 
 FidScores FidEvaluator::score(GanModel& gan, uint64_t run_seed, DType dtype) {
+  // The Inception follows the generator: on its GPU when it has one (the images make a short
+  // round trip through the host, the network's feature maps never do).
+  if (net_->device() != gan.device()) net_->to(gan.device());
   Generator noise(run_seed, kFidNoiseStream);
   FeatureMatrix fake;
   {

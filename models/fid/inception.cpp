@@ -238,6 +238,7 @@ FidInception::FidInception(const InceptionOptions& options, DType dtype) : optio
   mixed("Mixed_7c", std::make_shared<InceptionE>(ch, true, d, dtype));
   feature_dim_ = ch;
   for (auto& [name, p] : named_parameters()) p.set_requires_grad(false);
+  probe_ = named_parameters().front().second;
   eval();
 }
 
@@ -247,6 +248,8 @@ Tensor FidInception::forward(const Tensor& x) {
                x.defined() ? x.str() : std::string("(undefined)"));
   AAFGAN_CHECK(x.dtype() == dtype_, "FID Inception: input {} must be {} like the network's weights", x.str(),
                dtype_name(dtype_));
+  const Device here = device();
+  if (x.device() != here) return forward(x.to(here)).to(x.device());
   // pytorch-fid's order: resize in [0, 1], then scale to [−1, 1].
   Tensor h = affine(interpolate_bilinear(x, options_.resize, options_.resize), 2.0, -1.0);
   for (size_t i = 0; i < stem_.size(); ++i) {

@@ -35,8 +35,14 @@ class FidInception : public nn::Module {
   // a gradient (the network is a fixed feature extractor). Starts in eval mode.
   explicit FidInception(const InceptionOptions& options = {}, DType dtype = DType::f32);
 
-  // x [N, 3, H, W] with values in [0, 1] → features [N, feature_dim()].
+  // x [N, 3, H, W] with values in [0, 1] → features [N, feature_dim()]. Runs on device(): an x
+  // on another device is copied there and its features are copied back to x's device (copies
+  // are not differentiable), so callers holding host images need not know where it runs.
   Tensor forward(const Tensor& x) override;
+
+  // Where the weights live, hence where forward runs. Starts on the CPU; nn::Module::to(Device)
+  // moves every weight and BatchNorm buffer (e.g. net->to(Device::cuda(0))).
+  Device device() const { return probe_.device(); }
 
   int64_t feature_dim() const { return feature_dim_; }
   const InceptionOptions& options() const { return options_; }
@@ -56,6 +62,8 @@ class FidInception : public nn::Module {
   // The stem convolutions and Mixed blocks in forward order, registered under pytorch-fid's
   // names; the two max pools sit after stem_[2] and stem_[4].
   std::vector<std::shared_ptr<nn::Module>> stem_, mixed_;
+  // A handle to one weight: Module::to keeps handles valid, so its device is the network's.
+  Tensor probe_;
 };
 
 }  // namespace aafgan::models::fid

@@ -1,0 +1,391 @@
+// avg_pool2d, global_avg_pool2d and interpolate_bilinear (see image_ops.h): a thread per output
+// (forwards) or per input element (backwards, gathers), no atomics.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/image_ops.h"
+#include "kernels/op_math.h"
+
+namespace aafgan::kernels::cuda {
+
+using namespace ops_detail;
+
+namespace {
+
+template <typename T>
+__device__ __forceinline__ T div_rn(T a, T b) {
+  return bilinear_div_rn<T>(a, b);
+}
+
+// --- avg_pool2d ---------------------------------------------------------------------------------
+
+struct AvgGeom {
+  int h, w, k, s, p, oh, ow;
+  bool count_include_pad;
+  FastDiv ow_div, out_plane_div, w_div, in_plane_div;
+};
+
+// What output (r, q)'s sum is divided by: the CPU's window() (engine/ops/avg_pool.cpp).
+__device__ __forceinline__ int64_t avg_divisor(const AvgGeom& g, int r, int q) {
+  const int hs = r * g.s - g.p, ws = q * g.s - g.p;
+  const int he = min(hs + g.k, g.h + g.p), we = min(ws + g.k, g.w + g.p);
+  if (g.count_include_pad) return static_cast<int64_t>(he - hs) * (we - ws);
+  const int h0 = max(hs, 0), h1 = min(he, g.h), w0 = max(ws, 0), w1 = min(we, g.w);
+  return static_cast<int64_t>(h1 - h0) * (w1 - w0);
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    avg_pool2d_forward_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t n, AvgGeom g) {
+  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
+    const uint32_t pl = g.out_plane_div.div(idx);
+    const uint32_t rem = idx - pl * static_cast<uint32_t>(g.oh * g.ow);
+    const uint32_t ru = g.ow_div.div(rem);
+    const int r = static_cast<int>(ru), q = static_cast<int>(rem - ru * static_cast<uint32_t>(g.ow));
+    const int hs = r * g.s - g.p, ws = q * g.s - g.p;
+    const int h0 = max(hs, 0), h1 = min(hs + g.k, g.h), w0 = max(ws, 0), w1 = min(ws + g.k, g.w);
+    const T* src = x + static_cast<size_t>(pl) * static_cast<size_t>(g.h) * static_cast<size_t>(g.w);
+    // The CPU's separable sum: each window row's sum over its columns, then those over the rows.
+    double acc = 0.0;
+    for (int i = h0; i < h1; ++i) {
+      const T* line = src + static_cast<size_t>(i) * static_cast<size_t>(g.w);
+      double row = 0.0;
+      for (int j = w0; j < w1; ++j) row = add_rn(row, static_cast<double>(line[j]));
+      acc = add_rn(acc, row);
+    }
+    const double inv = __ddiv_rn(1.0, static_cast<double>(avg_divisor(g, r, q)));
+    y[idx] = static_cast<T>(mul_rn(acc, inv));
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    avg_pool2d_backward_kernel(const T* __restrict__ gy, T* __restrict__ gx, uint32_t n, AvgGeom g) {
+  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
+    const uint32_t pl = g.in_plane_div.div(idx);
+    const uint32_t at = idx - pl * static_cast<uint32_t>(g.h * g.w);
+    const uint32_t hh = g.w_div.div(at), ww = at - hh * static_cast<uint32_t>(g.w);
+    // Windows r covering row hh: r·s − p ≤ hh ≤ r·s − p + k − 1 (hh + p < 2^31: checked).
+    const int hp = static_cast<int>(hh) + g.p, wp = static_cast<int>(ww) + g.p;
+    const int r_lo = hp < g.k ? 0 : (hp - g.k) / g.s + 1, r_hi = min(g.oh - 1, hp / g.s);
+    const int q_lo = wp < g.k ? 0 : (wp - g.k) / g.s + 1, q_hi = min(g.ow - 1, wp / g.s);
+    const T* grad = gy + static_cast<size_t>(pl) * static_cast<size_t>(g.oh) * static_cast<size_t>(g.ow);
+    T acc = T(0);
+    for (int r = r_lo; r <= r_hi; ++r)
+      for (int q = q_lo; q <= q_hi; ++q) {
+        const T share = div_rn(grad[static_cast<size_t>(r) * static_cast<size_t>(g.ow) + static_cast<size_t>(q)],
+                               static_cast<T>(avg_divisor(g, r, q)));
+        acc = add_rn(acc, share);
+      }
+    gx[idx] = acc;
+  }
+}
+
+std::string avg_str(int64_t planes, int64_t h, int64_t w, int kernel, int stride, int padding,
+                    bool count_include_pad) {
+  return "planes=" + std::to_string(planes) + ", h=" + std::to_string(h) + ", w=" + std::to_string(w) +
+         ", kernel=" + std::to_string(kernel) + ", stride=" + std::to_string(stride) +
+         ", padding=" + std::to_string(padding) + ", count_include_pad=" + (count_include_pad ? "true" : "false");
+}
+
+// Checks the sizes as the CPU op does and returns the geometry; n_in/n_out are set.
+template <typename Sizes>
+AvgGeom make_avg_geom(const char* fn, int64_t planes, int64_t h, int64_t w, int kernel, int stride, int padding,
+                      bool count_include_pad, int64_t& n_in, int64_t& n_out, const Sizes& sizes) {
+  if (planes < 0 || h < 0 || w < 0) bad_args(fn, sizes(), "negative size");
+  if (kernel <= 0) bad_args(fn, sizes(), "the kernel size must be positive");
+  if (stride < 0) bad_args(fn, sizes(), "the stride must not be negative (0 means the kernel size)");
+  if (padding < 0 || 2 * static_cast<int64_t>(padding) > kernel)
+    bad_args(fn, sizes(), "the padding must be in [0, kernel/2]");
+  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
+  if (h + 2 * p < k || w + 2 * p < k) bad_args(fn, sizes(), "the kernel is larger than the input plane padded");
+  check_count(fn, planes, sizes);
+  check_count(fn, h + 2 * p, sizes);  // the kernels' int window bounds
+  check_count(fn, w + 2 * p, sizes);
+  check_count(fn, h * w, sizes);
+  n_in = planes * h * w;
+  check_count(fn, n_in, sizes);
+  const int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+  check_count(fn, oh * ow, sizes);
+  n_out = planes * oh * ow;
+  check_count(fn, n_out, sizes);
+  AvgGeom g;
+  g.h = static_cast<int>(h);
+  g.w = static_cast<int>(w);
+  g.k = static_cast<int>(k);
+  g.s = static_cast<int>(s);
+  g.p = static_cast<int>(p);
+  g.oh = static_cast<int>(oh);
+  g.ow = static_cast<int>(ow);
+  g.count_include_pad = count_include_pad;
+  g.ow_div = FastDiv(static_cast<uint32_t>(ow));
+  g.out_plane_div = FastDiv(static_cast<uint32_t>(oh * ow));
+  g.w_div = FastDiv(static_cast<uint32_t>(w));
+  g.in_plane_div = FastDiv(static_cast<uint32_t>(h * w));
+  return g;
+}
+
+// --- global_avg_pool2d ----------------------------------------------------------------------------
+
+// One thread per plane, ascending, in double: the CPU's loop.
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    global_avg_pool_seq_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t planes, uint32_t plane) {
+  for (uint32_t pl = blockIdx.x * blockDim.x + threadIdx.x; pl < planes; pl += gridDim.x * blockDim.x) {
+    const T* src = x + static_cast<size_t>(pl) * plane;
+    double acc = 0.0;
+    for (uint32_t i = 0; i < plane; ++i) acc = add_rn(acc, static_cast<double>(src[i]));
+    y[pl] = static_cast<T>(__ddiv_rn(acc, static_cast<double>(plane)));
+  }
+}
+
+// A block per plane: thread t adds elements t, t + kThreads, … in ascending order in double,
+// then the block's fixed tree (common.cuh).
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    global_avg_pool_block_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t planes, uint32_t plane) {
+  for (uint32_t pl = blockIdx.x; pl < planes; pl += gridDim.x) {  // uniform over the block
+    const T* src = x + static_cast<size_t>(pl) * plane;
+    double acc = 0.0;
+    for (uint32_t i = threadIdx.x; i < plane; i += kThreads) acc = add_rn(acc, static_cast<double>(src[i]));
+    const double total = block_sum(acc);
+    if (threadIdx.x == 0) y[pl] = static_cast<T>(__ddiv_rn(total, static_cast<double>(plane)));
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    global_avg_pool_backward_kernel(const T* __restrict__ gy, T* __restrict__ gx, uint32_t n, FastDiv plane_div,
+                                    T count) {
+  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x)
+    gx[idx] = div_rn(gy[plane_div.div(idx)], count);
+}
+
+struct GlobalStr {
+  int64_t planes, plane;
+  std::string operator()() const { return "planes=" + std::to_string(planes) + ", plane=" + std::to_string(plane); }
+};
+
+void check_global(const char* fn, int64_t planes, int64_t plane, const GlobalStr& sizes) {
+  if (planes < 0 || plane < 0) bad_args(fn, sizes(), "negative size");
+  if (plane == 0) bad_args(fn, sizes(), "an empty plane has no mean");
+  check_count(fn, planes, sizes);
+  check_count(fn, plane, sizes);
+  check_count(fn, planes * plane, sizes);
+}
+
+// --- interpolate_bilinear -------------------------------------------------------------------------
+
+struct InterpGeom {
+  int64_t h, w, oh, ow;  // the taps take int64 sizes, as the CPU's
+  FastDiv ow_div, out_plane_div, w_div, in_plane_div;
+  uint32_t in_plane, out_plane;
+};
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    interpolate_forward_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t n, InterpGeom g) {
+  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
+    const uint32_t pl = g.out_plane_div.div(idx);
+    const uint32_t rem = idx - pl * g.out_plane;
+    const uint32_t r = g.ow_div.div(rem), q = rem - r * static_cast<uint32_t>(g.ow);
+    const BilinearTap<T> tr = bilinear_tap<T>(r, g.h, g.oh), tc = bilinear_tap<T>(q, g.w, g.ow);
+    const T* src = x + static_cast<size_t>(pl) * g.in_plane;
+    const T* row0 = src + tr.i0 * g.w;
+    const T* row1 = src + tr.i1 * g.w;
+    y[idx] = bilinear_mix<T>(row0[tc.i0], row0[tc.i1], row1[tc.i0], row1[tc.i1], tr.l0, tr.l1, tc.l0, tc.l1);
+  }
+}
+
+// The first output index whose tap's i0 is at least `target` (`out` if none): i0 never decreases
+// along the output, so the outputs reaching input index t (i0 ∈ {t − 1, t}) form the range
+// [first_tap_at_least(t − 1), first_tap_at_least(t + 1)).
+template <typename T>
+__device__ __forceinline__ int64_t first_tap_at_least(int64_t target, int64_t in, int64_t out) {
+  int64_t lo = 0, hi = out;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (bilinear_tap<T>(mid, in, out).i0 < target)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    interpolate_backward_kernel(const T* __restrict__ gy, T* __restrict__ gx, uint32_t n, InterpGeom g) {
+  for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
+    const uint32_t pl = g.in_plane_div.div(idx);
+    const uint32_t at = idx - pl * g.in_plane;
+    const uint32_t iu = g.w_div.div(at);
+    const int64_t i = iu, j = at - iu * static_cast<uint32_t>(g.w);
+    const int64_t r_begin = first_tap_at_least<T>(i - 1, g.h, g.oh), r_end = first_tap_at_least<T>(i + 1, g.h, g.oh);
+    const int64_t q_begin = first_tap_at_least<T>(j - 1, g.w, g.ow), q_end = first_tap_at_least<T>(j + 1, g.w, g.ow);
+    const T* grad = gy + static_cast<size_t>(pl) * g.out_plane;
+    T acc = T(0);
+    // Ascending outputs; within one, the CPU's statements row0[c0], row0[c1], row1[c0], row1[c1].
+    for (int64_t r = r_begin; r < r_end; ++r) {
+      const BilinearTap<T> tr = bilinear_tap<T>(r, g.h, g.oh);
+      for (int64_t q = q_begin; q < q_end; ++q) {
+        const BilinearTap<T> tc = bilinear_tap<T>(q, g.w, g.ow);
+        const T v = grad[r * g.ow + q];
+        if (tr.i0 == i) {
+          const T va = mul_rn(v, tr.l0);
+          if (tc.i0 == j) acc = add_rn(acc, mul_rn(va, tc.l0));
+          if (tc.i1 == j) acc = add_rn(acc, mul_rn(va, tc.l1));
+        }
+        if (tr.i1 == i) {
+          const T va = mul_rn(v, tr.l1);
+          if (tc.i0 == j) acc = add_rn(acc, mul_rn(va, tc.l0));
+          if (tc.i1 == j) acc = add_rn(acc, mul_rn(va, tc.l1));
+        }
+      }
+    }
+    gx[idx] = acc;
+  }
+}
+
+std::string interp_str(int64_t planes, int64_t h, int64_t w, int64_t out_h, int64_t out_w) {
+  return "planes=" + std::to_string(planes) + ", h=" + std::to_string(h) + ", w=" + std::to_string(w) +
+         ", out_h=" + std::to_string(out_h) + ", out_w=" + std::to_string(out_w);
+}
+
+template <typename Sizes>
+InterpGeom make_interp_geom(const char* fn, int64_t planes, int64_t h, int64_t w, int64_t out_h, int64_t out_w,
+                            int64_t& n_in, int64_t& n_out, const Sizes& sizes) {
+  if (planes < 0 || h < 0 || w < 0 || out_h < 0 || out_w < 0) bad_args(fn, sizes(), "negative size");
+  if (h == 0 || w == 0 || out_h == 0 || out_w == 0) bad_args(fn, sizes(), "empty input or output plane");
+  check_count(fn, planes, sizes);
+  check_count(fn, h * w, sizes);
+  check_count(fn, out_h * out_w, sizes);
+  n_in = planes * h * w;
+  n_out = planes * out_h * out_w;
+  check_count(fn, n_in, sizes);
+  check_count(fn, n_out, sizes);
+  InterpGeom g;
+  g.h = h;
+  g.w = w;
+  g.oh = out_h;
+  g.ow = out_w;
+  g.ow_div = FastDiv(static_cast<uint32_t>(out_w));
+  g.out_plane_div = FastDiv(static_cast<uint32_t>(out_h * out_w));
+  g.w_div = FastDiv(static_cast<uint32_t>(w));
+  g.in_plane_div = FastDiv(static_cast<uint32_t>(h * w));
+  g.in_plane = static_cast<uint32_t>(h * w);
+  g.out_plane = static_cast<uint32_t>(out_h * out_w);
+  return g;
+}
+
+}  // namespace
+
+// --- entry points -----------------------------------------------------------------------------------
+
+template <typename T>
+void avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
+                             int padding, bool count_include_pad, void* stream) {
+  const auto sizes = [&] { return avg_str(planes, h, w, kernel, stride, padding, count_include_pad); };
+  int64_t n_in = 0, n_out = 0;
+  const AvgGeom g = make_avg_geom("avg_pool2d_forward_cuda", planes, h, w, kernel, stride, padding,
+                                  count_include_pad, n_in, n_out, sizes);
+  if (n_out == 0) return;
+  const dim3 grid(blocks_for(n_out));
+  avg_pool2d_forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, static_cast<uint32_t>(n_out), g);
+  check_launch("avg_pool2d_forward_kernel", type_name<T>(), grid, sizes);
+}
+
+template <typename T>
+void avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
+                              int padding, bool count_include_pad, void* stream) {
+  const auto sizes = [&] { return avg_str(planes, h, w, kernel, stride, padding, count_include_pad); };
+  int64_t n_in = 0, n_out = 0;
+  const AvgGeom g = make_avg_geom("avg_pool2d_backward_cuda", planes, h, w, kernel, stride, padding,
+                                  count_include_pad, n_in, n_out, sizes);
+  if (n_in == 0) return;
+  const dim3 grid(blocks_for(n_in));
+  avg_pool2d_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(gy, gx, static_cast<uint32_t>(n_in), g);
+  check_launch("avg_pool2d_backward_kernel", type_name<T>(), grid, sizes);
+}
+
+template <typename T>
+void global_avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t plane, void* stream) {
+  const GlobalStr sizes{planes, plane};
+  check_global("global_avg_pool2d_forward_cuda", planes, plane, sizes);
+  if (planes == 0) return;
+  if (plane <= kGlobalPoolSeqMax) {
+    const dim3 grid(blocks_for(planes));
+    global_avg_pool_seq_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, static_cast<uint32_t>(planes),
+                                                                           static_cast<uint32_t>(plane));
+    check_launch("global_avg_pool_seq_kernel", type_name<T>(), grid, sizes);
+  } else {
+    const dim3 grid(static_cast<unsigned>(std::min<int64_t>(planes, kMaxBlocks)));
+    global_avg_pool_block_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, static_cast<uint32_t>(planes),
+                                                                             static_cast<uint32_t>(plane));
+    check_launch("global_avg_pool_block_kernel", type_name<T>(), grid, sizes);
+  }
+}
+
+template <typename T>
+void global_avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream) {
+  const GlobalStr sizes{planes, plane};
+  check_global("global_avg_pool2d_backward_cuda", planes, plane, sizes);
+  const int64_t n = planes * plane;
+  if (n == 0) return;
+  const dim3 grid(blocks_for(n));
+  global_avg_pool_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(
+      gy, gx, static_cast<uint32_t>(n), FastDiv(static_cast<uint32_t>(plane)), static_cast<T>(plane));
+  check_launch("global_avg_pool_backward_kernel", type_name<T>(), grid, sizes);
+}
+
+template <typename T>
+void interpolate_bilinear_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+                                       int64_t out_w, void* stream) {
+  const auto sizes = [&] { return interp_str(planes, h, w, out_h, out_w); };
+  int64_t n_in = 0, n_out = 0;
+  const InterpGeom g =
+      make_interp_geom("interpolate_bilinear_forward_cuda", planes, h, w, out_h, out_w, n_in, n_out, sizes);
+  if (n_out == 0) return;
+  const dim3 grid(blocks_for(n_out));
+  interpolate_forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, static_cast<uint32_t>(n_out), g);
+  check_launch("interpolate_bilinear_forward_kernel", type_name<T>(), grid, sizes);
+}
+
+template <typename T>
+void interpolate_bilinear_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+                                        int64_t out_w, void* stream) {
+  const auto sizes = [&] { return interp_str(planes, h, w, out_h, out_w); };
+  int64_t n_in = 0, n_out = 0;
+  const InterpGeom g =
+      make_interp_geom("interpolate_bilinear_backward_cuda", planes, h, w, out_h, out_w, n_in, n_out, sizes);
+  if (n_in == 0) return;
+  const dim3 grid(blocks_for(n_in));
+  interpolate_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(gy, gx, static_cast<uint32_t>(n_in), g);
+  check_launch("interpolate_bilinear_backward_kernel", type_name<T>(), grid, sizes);
+}
+
+template void avg_pool2d_forward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int, bool,
+                                             void*);
+template void avg_pool2d_forward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int, bool,
+                                              void*);
+template void avg_pool2d_backward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int, bool,
+                                              void*);
+template void avg_pool2d_backward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int, bool,
+                                               void*);
+template void global_avg_pool2d_forward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
+template void global_avg_pool2d_forward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
+template void global_avg_pool2d_backward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
+template void global_avg_pool2d_backward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
+template void interpolate_bilinear_forward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t,
+                                                       int64_t, void*);
+template void interpolate_bilinear_forward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t,
+                                                        int64_t, void*);
+template void interpolate_bilinear_backward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t,
+                                                        int64_t, void*);
+template void interpolate_bilinear_backward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t,
+                                                         int64_t, void*);
+
+}  // namespace aafgan::kernels::cuda
