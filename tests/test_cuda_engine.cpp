@@ -378,3 +378,19 @@ TEST_CASE("cuda engine: without a usable GPU the device is refused with the reas
   CHECK_THROWS_WITH_AS(Tensor::zeros(Shape{4}, DType::f32, Device::cuda(0)), doctest::Contains("cannot allocate"),
                        Error);
 }
+
+TEST_CASE("cuda engine: batches uploaded through the pinned double buffer arrive intact") {
+  BatchUploader uploader;
+  const Tensor host = random_input({4, 7}, 90).to(DType::f32);
+  CHECK(uploader.upload(host, Device::cpu()).same_storage(host));  // the CPU takes the batch as it is
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  std::vector<Tensor> batches, uploaded;
+  for (int i = 0; i < 5; ++i) {  // more batches than staging buffers, of growing sizes
+    batches.push_back(random_input({4 + i, 513}, 91 + static_cast<uint64_t>(i)).to(DType::f32));
+    uploaded.push_back(uploader.upload(batches.back(), Device::cuda(0)));
+  }
+  for (int i = 0; i < 5; ++i) {
+    CHECK(uploaded[static_cast<size_t>(i)].device().is_cuda());
+    CHECK(uploaded[static_cast<size_t>(i)].to_vector() == batches[static_cast<size_t>(i)].to_vector());
+  }
+}
