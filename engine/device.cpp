@@ -42,15 +42,21 @@ Device parse_device(const std::string& name) {
   return Device::cuda(index);
 }
 
+void make_current(const Device& d) {
+  AAFGAN_CHECK(d.is_cuda(), "make_current: {} is not a CUDA device", d.str());
+  // Every op and allocation comes through here: cudaGetDevice is a cheap thread-local read,
+  // while set_device also validates the index with cudaGetDeviceCount.
+  if (kernels::cuda::current_device() != d.index) kernels::cuda::set_device(d.index);
+}
+
 void* cuda_stream(const Device& d) {
-  AAFGAN_CHECK(d.is_cuda(), "cuda_stream: {} is not a CUDA device", d.str());
-  kernels::cuda::set_device(d.index);
+  make_current(d);
   return kernels::cuda::context_stream();
 }
 
 void synchronize(const Device& d) {
   if (!d.is_cuda()) return;
-  kernels::cuda::set_device(d.index);
+  make_current(d);
   kernels::cuda::synchronize();
 }
 

@@ -20,6 +20,8 @@ std::string cuda_unavailable_reason();
 // usable GPU is an error that says why.
 Device parse_device(const std::string& name);
 
+// Makes CUDA device `d` current for this thread (only calling into CUDA when it is not already).
+void make_current(const Device& d);
 // Makes `d` the current CUDA device of this thread and returns its context stream (a
 // cudaStream_t as void*). Only for CUDA devices.
 void* cuda_stream(const Device& d);

@@ -5,7 +5,6 @@
 #include "engine/device.h"
 #include "engine/host_allocator.h"
 #include "kernels/cuda/device_allocator.h"
-#include "kernels/cuda/device_context.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/pinned_memory.h"
 
@@ -17,7 +16,7 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
     return;
   }
   if (!cuda_available()) fail("cannot allocate {} bytes on {}: {}", bytes, device.str(), cuda_unavailable_reason());
-  kernels::cuda::set_device(device.index);
+  make_current(device);
   try {
     data_ = kernels::cuda::cached_alloc(bytes);
   } catch (const std::exception& e) {
@@ -33,7 +32,7 @@ Storage::~Storage() {
   // A block freed here may be reused at once by work on the same device stream (the
   // allocator's contract); a failure cannot be reported from a destructor.
   try {
-    kernels::cuda::set_device(device_.index);
+    make_current(device_);
     kernels::cuda::cached_free(data_);
   } catch (...) {
   }
@@ -184,9 +183,9 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-// Copies that involve a GPU. Host↔device copies of different dtypes convert on the CPU side;
-// host memory is pageable, so each such copy waits for its transfer before returning (the
-// trainer uploads batches through pinned buffers instead).
+// Copies that involve a GPU. Host↔device copies of different dtypes convert on the CPU side.
+// Device → host waits for the transfer (the caller reads the data next); host → device from
+// pageable memory is staged by the driver (the trainer uploads batches through pinned buffers).
 Tensor& Tensor::copy_across_devices(const Tensor& src) {
   if (nbytes() == 0 && src.numel() == 0) return *this;
   if (device().is_cuda() && src.device().is_cuda()) {
@@ -203,10 +202,10 @@ Tensor& Tensor::copy_across_devices(const Tensor& src) {
     return *this;
   }
   if (device().is_cuda()) {  // host → device
+    // From pageable memory (the host allocator never pins) cudaMemcpyAsync returns once the
+    // source has been staged, so `host` may be freed right away and no wait is needed here.
     const Tensor host = src.dtype() == dtype() ? src : src.to(dtype());
-    void* stream = cuda_stream(device());
-    kernels::cuda::copy_to_device_async(raw_data(), host.raw_data(), nbytes(), stream);
-    kernels::cuda::stream_synchronize(stream);
+    kernels::cuda::copy_to_device_async(raw_data(), host.raw_data(), nbytes(), cuda_stream(device()));
     return *this;
   }
   // device → host

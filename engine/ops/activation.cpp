@@ -2,7 +2,6 @@
 #include "engine/autograd.h"
 #include "engine/ops/elementwise_map.h"
 #include "engine/ops.h"
-#include "kernels/cpu/parallel.h"
 #include "kernels/elementwise_math.h"
 #include "kernels/cpu/dropout.h"
 #include "kernels/cuda/random.h"
@@ -12,8 +11,6 @@ namespace aafgan {
 
 namespace {
 
-using kernels::cpu::parallel_for;
-
 using detail::map_grad;
 using detail::map_unary;
 using kernels::cuda::UnaryOp;
@@ -21,7 +18,7 @@ using kernels::cuda::UnaryOp;
 }  // namespace
 
 Tensor relu(const Tensor& x) {
-  Tensor y = map_unary("relu", x, [](auto v) { return kernels::relu_fwd(v); }, {UnaryOp::relu});
+  Tensor y = map_unary(x, [](auto v) { return kernels::relu_fwd(v); }, {UnaryOp::relu});
   autograd::record("relu", {x}, y, [x](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, map_grad("relu", x, g, [](auto v, auto gv) { return kernels::relu_bwd(v, gv); }, {UnaryOp::relu}));
   });
@@ -29,8 +26,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {
-  Tensor y = map_unary(
-      "leaky_relu", x, [slope](auto v) { return kernels::leaky_relu_fwd(v, decltype(v)(slope)); },
+  Tensor y = map_unary(x, [slope](auto v) { return kernels::leaky_relu_fwd(v, decltype(v)(slope)); },
       {UnaryOp::leaky_relu, slope});
   autograd::record("leaky_relu", {x}, y, [x, slope](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, map_grad(
@@ -42,7 +38,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor y = map_unary("sigmoid", x, [](auto v) { return kernels::sigmoid_fwd(v); }, {UnaryOp::sigmoid});
+  Tensor y = map_unary(x, [](auto v) { return kernels::sigmoid_fwd(v); }, {UnaryOp::sigmoid});
   autograd::record("sigmoid", {x}, y, [y](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, map_grad("sigmoid", y, g, [](auto v, auto gv) { return kernels::sigmoid_bwd(v, gv); }, {UnaryOp::sigmoid}));
   });
@@ -50,7 +46,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor y = map_unary("tanh", x, [](auto v) { return kernels::tanh_fwd(v); }, {UnaryOp::tanh});
+  Tensor y = map_unary(x, [](auto v) { return kernels::tanh_fwd(v); }, {UnaryOp::tanh});
   autograd::record("tanh", {x}, y, [y](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, map_grad("tanh", y, g, [](auto v, auto gv) { return kernels::tanh_bwd(v, gv); }, {UnaryOp::tanh}));
   });

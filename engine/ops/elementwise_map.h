@@ -15,7 +15,7 @@ struct CudaUnary {
 };
 
 template <typename Fwd>
-Tensor map_unary(const char* op, const Tensor& x, Fwd fwd, CudaUnary cuda) {
+Tensor map_unary(const Tensor& x, Fwd fwd, CudaUnary cuda) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -27,7 +27,6 @@ Tensor map_unary(const char* op, const Tensor& x, Fwd fwd, CudaUnary cuda) {
     }
     kernels::cpu::parallel_for(x.numel(), [&](int64_t i) { py[i] = fwd(px[i]); });
   });
-  (void)op;
   return y;
 }
 

@@ -3,24 +3,20 @@
 
 #include "engine/autograd.h"
 #include "engine/ops/elementwise_map.h"
-#include "kernels/cpu/parallel.h"
 #include "kernels/pointwise_math.h"
 
 namespace aafgan {
 
 namespace {
 
-using kernels::cpu::parallel_for;
-
 using detail::map_grad;
 using detail::map_unary;
-
-// The common shape of every op here: forward from x, backward from the saved x or y.
 using kernels::cuda::UnaryOp;
 
+// The common shape of every op here: forward from x, backward from the saved x or y.
 template <typename Fwd, typename Bwd>
 Tensor unary_op(const char* op, const Tensor& x, detail::CudaUnary cuda, Fwd fwd, Bwd bwd) {
-  Tensor y = map_unary(op, x, fwd, cuda);
+  Tensor y = map_unary(x, fwd, cuda);
   const Tensor saved = kernels::cuda::unary_backward_uses_output(cuda.op) ? y.detach() : x;
   autograd::record(op, {x}, y, [op, saved, bwd, cuda](const Tensor& g, autograd::Grads& grads) {
     grads.set(0, map_grad(op, saved, g, bwd, cuda));
