@@ -31,6 +31,7 @@
 #include "engine/error.h"
 #include "engine/optim/adadelta.h"
 #include "engine/optim/scheduler.h"
+#include "engine/random_streams.h"
 #include "models/mnist_classifier.h"
 
 using namespace aafgan;
@@ -131,9 +132,9 @@ int run(const Options& o) {
   std::fflush(stdout);
 
   // Separate streams, so changing e.g. the batch order does not change the initial weights.
-  Generator init(o.seed, 0);
-  auto dropout_gen = std::make_shared<Generator>(o.seed, 1);
-  Generator order(o.seed, 2);
+  Generator init(o.seed, stream_id(RandomStream::classifier_init));
+  auto dropout_gen = std::make_shared<Generator>(o.seed, stream_id(RandomStream::classifier_dropout));
+  Generator order(o.seed, stream_id(RandomStream::classifier_batch_order));
   models::MnistClassifier net(init, dropout_gen, dtype);
   optim::AdadeltaOptions aopt;
   aopt.lr = o.lr;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engine/error.h"
+#include "engine/random_streams.h"
 #include "kernels/philox.h"
 
 namespace aafgan::data {
@@ -21,7 +22,7 @@ class WordSource {
       // Unreachable for n <= 2^32 in practice (rejection consumes under two words per draw on
       // average), but wrapping would silently reuse the next epoch's numbers.
       if (block_ == (uint64_t{1} << 32)) fail("epoch_permutation: random stream exhausted");
-      words_ = kernels::philox4x32(seed_, base_ | block_, kDataOrderStream);
+      words_ = kernels::philox4x32(seed_, base_ | block_, stream_id(RandomStream::data_order));
       ++block_;
       used_ = 0;
     }

@@ -7,11 +7,9 @@
 
 namespace aafgan::data {
 
-// Philox stream id reserved for the data order, so shuffles never share random numbers with
-// noise or dropout draws made from the same seed.
-constexpr uint32_t kDataOrderStream = 0x0DA7A;
-
-// A uniformly random permutation of 0..n-1 (Fisher–Yates with unbiased bounded draws).
+// A uniformly random permutation of 0..n-1 (Fisher–Yates with unbiased bounded draws), drawn
+// from the seed's RandomStream::data_order, so shuffles never share numbers with the run's noise
+// or dropout draws.
 // Requires 0 <= n <= 2^32 and 0 <= epoch < 2^32; throws aafgan::Error otherwise.
 // Changing the algorithm changes every resumed run's data order: the tests pin its output.
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, int64_t epoch);

@@ -19,6 +19,7 @@
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "engine/ops.h"
+#include "engine/random_streams.h"
 
 namespace aafgan::models {
 
@@ -26,8 +27,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Random streams of one run: distinct Philox stream ids under the run's seed.
-constexpr uint32_t kNoiseStream = 2, kLabelStream = 3, kFixedSampleStream = 5;
+// Random streams of one run under its seed (engine/random_streams.h).
+constexpr uint32_t kNoiseStream = stream_id(RandomStream::trainer_noise),
+                   kLabelStream = stream_id(RandomStream::trainer_labels),
+                   kFixedSampleStream = stream_id(RandomStream::fixed_samples);
 constexpr const char* kCheckpoint = "model_checkpoints/last.ckpt";
 constexpr const char* kFailedMarker = "error.txt";
 

@@ -20,6 +20,7 @@
 #include "data/fake_images.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
+#include "engine/random_streams.h"
 #include "models/dcgan.h"
 #include "models/fid/features.h"
 #include "models/fid/frechet.h"
@@ -264,7 +265,7 @@ TEST_CASE("kid: unbiased polynomial MMD on given subsets matches NumPy") {
 }
 
 TEST_CASE("kid: subsets are seeded draws of distinct indices capped at the smaller set") {
-  Generator g1(5, kKidSubsetStream), g2(5, kKidSubsetStream);
+  Generator g1(5, stream_id(RandomStream::kid_subsets)), g2(5, stream_id(RandomStream::kid_subsets));
   const auto a = draw_subsets(30, 10, 4, g1), b = draw_subsets(30, 10, 4, g2);
   CHECK(a == b);
   for (const auto& s : a) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "engine/device.h"
+#include "engine/random_streams.h"
 #include "kernels/cuda/runtime.h"
 
 namespace aafgan::apps {
@@ -18,8 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Streams of a run's seed (the trainer owns the noise, label and sample streams 2, 3, 5).
-constexpr uint32_t kInitStream = 1, kDropoutStream = 4;
+// Streams of a run's seed (engine/random_streams.h).
+constexpr uint32_t kInitStream = stream_id(RandomStream::gan_init),
+                   kDropoutStream = stream_id(RandomStream::gan_dropout);
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;

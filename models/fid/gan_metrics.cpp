@@ -9,6 +9,7 @@
 #include "engine/autograd.h"
 #include "engine/host_allocator.h"
 #include "engine/ops.h"
+#include "engine/random_streams.h"
 #include "models/fid/features.h"
 #include "models/gan.h"
 
@@ -150,7 +151,7 @@ FidScores FidEvaluator::score(GanModel& gan, uint64_t run_seed, DType dtype) {
   // The Inception follows the generator: on its GPU when it has one (the images make a short
   // round trip through the host, the network's feature maps never do).
   if (net_->device() != gan.device()) net_->to(gan.device());
-  Generator noise(run_seed, kFidNoiseStream);
+  Generator noise(run_seed, stream_id(RandomStream::fid_noise));
   FeatureMatrix fake;
   {
     KeepBuffers keep(gan.generator());
@@ -169,7 +170,7 @@ FidScores FidEvaluator::score(GanModel& gan, uint64_t run_seed, DType dtype) {
     k.subsets = o_.kid_subsets;
     k.subset_size = o_.kid_subset_size;
     k.seed = run_seed;
-    k.stream = kKidSubsetStream;
+    k.stream = stream_id(RandomStream::kid_subsets);
     s.kid = kernel_inception_distance(real_features_, fake, k);
   }
   return s;
@@ -210,7 +211,7 @@ std::vector<EpochMetric> parzen_metrics(std::shared_ptr<const FeatureMatrix> val
     const int64_t d = gan.sample_shape().numel();
     AAFGAN_CHECK(d == validation->cols(), "Parzen metric: samples of {} values against held-out points of {}", d,
                  validation->cols());
-    Generator noise(run_seed, kParzenNoiseStream);
+    Generator noise(run_seed, stream_id(RandomStream::parzen_noise));
     FeatureMatrix samples(options.samples, d);
     {
       autograd::NoGradGuard no_grad;

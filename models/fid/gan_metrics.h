@@ -3,9 +3,10 @@
 //   FID (and KID) of generated samples against real images, for ./celeba_dcgan;
 //   the Parzen-window log-likelihood of held-out digits, for ./mnist_condgan.
 // Generated samples come from the same noise (and labels) every epoch, drawn from the run's
-// seed on their own streams, so epochs compare like with like. The generator runs as the
-// trainer's sample grid runs it (its current mode); BatchNorm running statistics it would
-// update are restored afterwards, so measuring leaves the model exactly as it was.
+// seed on their own streams (engine/random_streams.h), so epochs compare like with like. The
+// generator runs as the trainer's sample grid runs it (its current mode); BatchNorm running
+// statistics it would update are restored afterwards, so measuring leaves the model exactly as
+// it was.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,9 +22,6 @@
 #include "models/trainer.h"
 
 namespace aafgan::models::fid {
-
-// Streams of a run's seed (apps/common/gan_app.cpp, the trainer and the classifier metric own 1–6).
-constexpr uint32_t kFidNoiseStream = 7, kKidSubsetStream = 8, kParzenNoiseStream = 9;
 
 struct FidMetricOptions {
   std::string weights_path;  // FID Inception weights (tools/convert_fid_weights.py)
