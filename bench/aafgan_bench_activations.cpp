@@ -12,9 +12,8 @@
 //                            [--funcs BHSA,MiDA,...] [--sizes small|large|all]
 #include <omp.h>
 
-#include <Eigen/Core>
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -27,7 +26,9 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.h"
 #include "engine/autograd.h"
+#include "engine/error.h"
 #include "engine/ops.h"
 #include "engine/ops/adaptive.h"
 #include "engine/ops/pointwise.h"
@@ -62,70 +63,6 @@ struct BenchShape {
   Shape x, param;
 };
 
-[[noreturn]] void usage(const std::string& why) {
-  throw Error(why +
-              "\nusage: aafgan_bench_activations [--device cpu|cuda|all] [--threads N] [--iters N] "
-              "[--funcs BHSA,MiDA,...] [--sizes small|large|all]");
-}
-
-int parse_int(const std::string& flag, const std::string& v) {
-  try {
-    size_t used = 0;
-    const int n = std::stoi(v, &used);
-    if (used == v.size() && n > 0) return n;
-  } catch (const std::exception&) {
-  }
-  usage(flag + " needs a positive integer, got '" + v + "'");
-}
-
-Options parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--device") {
-      o.device = value();
-      if (o.device != "cpu" && o.device != "cuda" && o.device != "all") usage("--device must be cpu, cuda or all");
-    } else if (a == "--threads") {
-      o.threads = parse_int(a, value());
-    } else if (a == "--iters") {
-      o.iters = parse_int(a, value());
-    } else if (a == "--funcs") {
-      o.funcs.clear();
-      std::string list = value();
-      size_t start = 0;
-      while (start <= list.size()) {
-        const size_t comma = std::min(list.find(',', start), list.size());
-        o.funcs.push_back(parse_act(list.substr(start, comma - start)));
-        start = comma + 1;
-      }
-    } else if (a == "--sizes") {
-      const std::string s = value();
-      if (s != "small" && s != "large" && s != "all") usage("--sizes must be small, large or all");
-      o.small = s != "large";
-      o.large = s != "small";
-    } else if (a == "--help" || a == "-h") {
-      usage("");
-    } else {
-      usage("unknown argument '" + a + "'");
-    }
-  }
-  return o;
-}
-
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
 struct Timing {
   double fwd_ms = 0, bwd_ms = 0;
   double total() const { return fwd_ms + bwd_ms; }
@@ -140,19 +77,19 @@ Timing time_cpu(int reps, double budget_ms, const std::function<void()>& prepare
   fwd();
   bwd();
   std::vector<double> f, b;
-  const double start = now_ms();
+  const double start = bench::now_ms();
   for (int r = 0; r < reps; ++r) {
     prepare();
-    const double t0 = now_ms();
+    const double t0 = bench::now_ms();
     fwd();
-    const double t1 = now_ms();
+    const double t1 = bench::now_ms();
     bwd();
-    const double t2 = now_ms();
+    const double t2 = bench::now_ms();
     f.push_back(t1 - t0);
     b.push_back(t2 - t1);
-    if (now_ms() - start > budget_ms) break;
+    if (bench::now_ms() - start > budget_ms) break;
   }
-  return {median(f), median(b)};
+  return {bench::median(f), bench::median(b)};
 }
 
 // memcpy of a buffer far larger than the caches, split over the benchmark's threads; GB/s
@@ -162,16 +99,16 @@ double cpu_copy_bandwidth_gbs(int reps) {
   std::vector<char> src(bytes, 1), dst(bytes, 0);
   std::vector<double> t;
   for (int r = 0; r < reps + 1; ++r) {
-    const double t0 = now_ms();
+    const double t0 = bench::now_ms();
 #pragma omp parallel
     {
       const size_t nt = static_cast<size_t>(omp_get_num_threads()), id = static_cast<size_t>(omp_get_thread_num());
       const size_t chunk = (bytes + nt - 1) / nt, lo = std::min(bytes, id * chunk), hi = std::min(bytes, lo + chunk);
       std::memcpy(dst.data() + lo, src.data() + lo, hi - lo);
     }
-    if (r > 0) t.push_back(now_ms() - t0);  // the first pass also faults the pages in
+    if (r > 0) t.push_back(bench::now_ms() - t0);  // the first pass also faults the pages in
   }
-  return 2.0 * static_cast<double>(bytes) / (median(t) * 1e-3) / 1e9;
+  return 2.0 * static_cast<double>(bytes) / (bench::median(t) * 1e-3) / 1e9;
 }
 
 // activations.md's default initialisation (generator variant).
@@ -441,16 +378,43 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"Forward + backward time and effective bandwidth of every adaptive activation (f32) on the shapes "
+               "the GANs use: fused CPU kernels, the fused engine op, its unfused composition, and the fused CUDA "
+               "kernels when a GPU exists."};
+  bench::configure_cli(app);
+  Options o;
+  std::string funcs, sizes = "all";
+  app.add_option("--device", o.device, "cpu, cuda or all")->check(CLI::IsMember({"cpu", "cuda", "all"}));
+  app.add_option("--threads", o.threads, "CPU threads")->check(CLI::Range(1, 1024));
+  app.add_option("--iters", o.iters, "timed runs per CPU row (the CUDA rows launch max(20, 10 × N) times)")
+      ->check(CLI::Range(1, 1 << 30));
+  app.add_option("--funcs", funcs, "comma list of functions, e.g. BHSA,MiDA (default: all eight)");
+  app.add_option("--sizes", sizes, "small ([100,1024]), large ([128,128,32,32]) or all")
+      ->check(CLI::IsMember({"small", "large", "all"}));
   try {
-    const Options o = parse_args(argc, argv);
-    omp_set_num_threads(o.threads);
-    Eigen::setNbThreads(o.threads);
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (app.count("--funcs")) {
+      o.funcs.clear();
+      for (const std::string& name : bench::split(funcs, ',')) o.funcs.push_back(parse_act(name));
+      if (o.funcs.empty()) fail("--funcs lists no function");
+    }
+    o.small = sizes != "large";
+    o.large = sizes != "small";
+    bench::set_threads(o.threads);
     std::vector<BenchShape> shapes;
     if (o.small) shapes.push_back({"[100,1024]", Shape{100, 1024}, Shape{1024}});
     if (o.large) shapes.push_back({"[128,128,32,32]", Shape{128, 128, 32, 32}, Shape{128, 32, 32}});
     fmt::print("aafgan_bench_activations: f32, {} variant, per-feature parameters ([1024] and [128,32,32])\n",
                kernels::range_name(kRange));
-    if (o.device != "cuda") bench_cpu(o, shapes);
+    if (o.device != "cuda") {
+      fmt::print("{}\n", bench::cpu_line());
+      bench_cpu(o, shapes);
+    }
     if (o.device != "cpu") bench_cuda(o, shapes);
     return 0;
   } catch (const std::exception& e) {

@@ -11,18 +11,15 @@
 //
 //   aafgan_bench_gan [--arch mnist|dcgan] [--models gen/dis/gen_hidden/dis_hidden,...] [--threads N] [--iters N]
 //                    [--warmup N] [--block N] [--torch] [--torch-preload LIB]
-#include <omp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -33,11 +30,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_common.h"
+#include "data/fake_images.h"
 #include "data/mnist.h"
 #include "engine/device.h"
+#include "engine/random_streams.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cuda/runtime.h"
-#include "data/fake_images.h"
 #include "models/dcgan.h"
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
@@ -48,9 +47,6 @@ using namespace aafgan;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The same stream ids as apps/mnist_condgan.cpp, so the benchmarked model is the one users train.
-constexpr uint32_t kInitStream = 1, kDropoutStream = 4;
 
 struct Samples {
   std::vector<double> ms, cpu_ms;  // wall and process CPU time per timed iteration
@@ -73,38 +69,12 @@ struct Row {
   std::string torch_error;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, sep);)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
 Timing summarize(const Samples& s) {
   Timing t;
-  t.median_ms = median(s.ms);
+  t.median_ms = bench::median(s.ms);
   t.mean_ms = std::accumulate(s.ms.begin(), s.ms.end(), 0.0) / static_cast<double>(s.ms.size());
-  t.cpu_ms = median(s.cpu_ms);
+  t.cpu_ms = bench::median(s.cpu_ms);
   return t;
-}
-
-double process_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
-}
-
-std::string load_averages() {
-  double l[3] = {0, 0, 0};
-  if (getloadavg(l, 3) != 3) return "?";
-  return fmt::format("{:.2f} {:.2f} {:.2f}", l[0], l[1], l[2]);
 }
 
 // CPU seconds (user + system) that process `pid` has used so far, from /proc/<pid>/stat.
@@ -186,8 +156,11 @@ class OursBench {
   OursBench(const std::string& arch, const std::string& spec_text, const models::TrainingData& data, int64_t batch,
             int64_t n_batches, uint64_t seed, const std::string& run_dir, Device device)
       : label_(spec_text),
-        device_(device), init_(seed, kInitStream), dropout_gen_(std::make_shared<Generator>(seed, kDropoutStream)) {
-    const std::vector<std::string> parts = split(spec_text, '/');
+        device_(device),
+        // The streams celeba_dcgan and mnist_condgan use, so the benchmarked model is the one users train.
+        init_(seed, stream_id(RandomStream::gan_init)),
+        dropout_gen_(std::make_shared<Generator>(seed, stream_id(RandomStream::gan_dropout))) {
+    const std::vector<std::string> parts = bench::split(spec_text, '/');
     if (parts.size() != 4) fail("--models: '{}' is not gen/dis/gen_hidden/dis_hidden", spec_text);
     if (arch == "dcgan") {
       models::DcGanSpec spec;  // the default config's DCGAN initialisation, as celeba_dcgan runs it
@@ -223,12 +196,12 @@ class OursBench {
     Samples s;
     for (int i = 0; i < skip + n; ++i) {
       const auto& [real, labels] = batches_[next_++ % batches_.size()];
-      const double c0 = process_cpu_ms();
+      const double c0 = bench::process_cpu_ms();
       const auto t0 = std::chrono::steady_clock::now();
       const bool ok = trainer_->train_step(real, labels);
       synchronize(device_);  // the GPU's queued work belongs to this iteration
       const auto t1 = std::chrono::steady_clock::now();
-      const double c1 = process_cpu_ms();
+      const double c1 = bench::process_cpu_ms();
       if (!ok) fail("{}: the loss became non-finite at iteration {}", label_, next_);
       if (i >= skip) {
         s.ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -380,7 +353,7 @@ std::string cell(const std::optional<Timing>& t) {
 
 void print_side(const char* side, const std::string& spec, const Timing& t) {
   fmt::print("  {:<7} {:<32} median {:8.2f} ms  mean {:8.2f} ms  cpu {:8.2f} ms  (load {})\n", side, spec,
-             t.median_ms, t.mean_ms, t.cpu_ms, load_averages());
+             t.median_ms, t.mean_ms, t.cpu_ms, bench::load_averages());
 }
 
 }  // namespace
@@ -388,8 +361,7 @@ void print_side(const char* side, const std::string& spec, const Timing& t) {
 int main(int argc, char** argv) {
   CLI::App app{"Milliseconds per training iteration (D step + G step, f32) of the conditional MNIST GAN or the "
                "DCGAN, optionally interleaved with its PyTorch twin in the same run."};
-  // tools/bench_gan.sh passes its defaults first; a user's later flag overrides them.
-  app.option_defaults()->always_capture_default()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  bench::configure_cli(app);  // tools/bench_gan.sh passes its defaults first; a user's later flag overrides them
   std::string models_list = "default/default/default/default,BHSA/BHSA/default/default,default/default/MiDA/MiDA";
   std::string arch = "mnist", data_dir, python = "/usr/bin/python3", script, preload;
   int threads = 2, iters = 50, warmup = 5, block = 10;
@@ -425,8 +397,7 @@ int main(int argc, char** argv) {
   const std::string run_dir = (fs::temp_directory_path() / fmt::format("aafgan_bench_gan_{}", getpid())).string();
   try {
     std::signal(SIGPIPE, SIG_IGN);  // a twin that dies mid-run must not take this process with it
-    omp_set_num_threads(threads);
-    Eigen::setNbThreads(threads);
+    bench::set_threads(threads);
     const bool dcgan = arch == "dcgan";
     const Device device = parse_device(device_name);
     if (device.is_cuda()) set_allow_tf32(tf32);
@@ -447,7 +418,7 @@ int main(int argc, char** argv) {
     if (script.empty()) script = default_script();
 
     std::vector<Row> rows;
-    for (const std::string& m : split(models_list, ',')) rows.push_back(Row{m, {}, {}, {}});
+    for (const std::string& m : bench::split(models_list, ',')) rows.push_back(Row{m, {}, {}, {}});
     if (rows.empty()) fail("--models lists no model");
 
     fmt::print("{}, one iteration = D step + G step, batch {}, f32, {}; per model and side {} "
@@ -456,7 +427,8 @@ int main(int argc, char** argv) {
                                 : fmt::format("{} thread(s), GEMM on {}", threads, kernels::cpu::gemm_backend()),
                warmup, iters,
                torch ? fmt::format(", sides alternating every {}", block) : std::string(), data->describe());
-    fmt::print("load averages at start: {}\n", load_averages());
+    fmt::print("{}\n", bench::cpu_line());
+    fmt::print("load averages at start: {}\n", bench::load_averages());
 
     // Every timed and untimed iteration gets its own batch where the 10,000 digits allow.
     const int64_t n_batches = dcgan ? 2 : warmup + iters + iters / block + 1;
@@ -525,7 +497,7 @@ int main(int argc, char** argv) {
     if (torch && !torch_unavailable.empty())
       fmt::print("PyTorch unavailable: {}{}\n", torch_unavailable, with_torch ? "" : "; only our column is shown");
 
-    fmt::print("\nms per iteration (median / mean), load averages at end: {}\n", load_averages());
+    fmt::print("\nms per iteration (median / mean), load averages at end: {}\n", bench::load_averages());
     if (with_torch) {
       fmt::print("{:<37} | {:>17} | {:>17} | {:>6}\n", "model (gen/dis/gen_hidden/dis_hidden)", "aafgan ms",
                  "PyTorch ms", "ratio");

@@ -14,13 +14,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -28,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.h"
 #include "data/image_folder.h"
 #include "data/image_preprocess.h"
 #include "data/image_resize.h"
@@ -88,22 +86,9 @@ void write_synthetic_set(const std::string& dir, int count) {
 
 // CPU seconds of the whole process (every worker thread): on a machine shared with other busy
 // processes, images per CPU-second is the per-core rate even when the wall clock is not.
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
+double cpu_seconds() { return bench::process_cpu_ms() * 1e-3; }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string load_averages() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a.empty() ? "?" : a + " " + b + " " + c;
-}
+double seconds_since(double t0_ms) { return (bench::now_ms() - t0_ms) * 1e-3; }
 
 // The decoded size of the first file at a scaling mode, e.g. "89×109 (4/8)".
 std::string decode_geometry(const std::string& file, DctScaling scaling, int size) {
@@ -122,7 +107,7 @@ std::string decode_geometry(const std::string& file, DctScaling scaling, int siz
 int main(int argc, char** argv) {
   CLI::App app{"Images per second of the image-dataset loader (read, JPEG decode, crop, antialiased resize), "
                "with and without libjpeg's DCT scaling."};
-  app.option_defaults()->always_capture_default();
+  bench::configure_cli(app);
   std::string folder, write_only;
   int count = 300, threads = 1, size = 64, repeat = 3;
   app.add_option("--folder", folder, "folder of images (default: a synthetic CelebA-like set of --count JPEGs)");
@@ -164,7 +149,8 @@ int main(int argc, char** argv) {
     for (const std::string& f : files) total_bytes += fs::file_size(f);
     fmt::print("{} images, {:.1f} KB per file on average, output {}×{}×3, {} thread{} (machine has {}), load {}\n",
                files.size(), total_bytes / 1024.0 / files.size(), size, size, threads, threads == 1 ? "" : "s",
-               std::thread::hardware_concurrency(), load_averages());
+               std::thread::hardware_concurrency(), bench::load_averages());
+    fmt::print("{}\n", bench::cpu_line());
 
     ImageLoadOptions options;
     options.threads = threads;
@@ -187,7 +173,7 @@ int main(int argc, char** argv) {
       double best = 1e300, best_cpu = 1e300;
       int64_t decoded = 0;
       for (int r = 0; r < repeat; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
+        const double t0 = bench::now_ms();
         const double c0 = cpu_seconds();
         const ImageDataset ds = load_image_folder(dir, options);
         best_cpu = std::min(best_cpu, cpu_seconds() - c0);
@@ -208,7 +194,7 @@ int main(int argc, char** argv) {
       const ResizePlan plan(w, h, center_square_box(w, h), size, size);
       std::vector<float> scratch;
       const int n = 2000;
-      const auto t0 = std::chrono::steady_clock::now();
+      const double t0 = bench::now_ms();
       const double c0 = cpu_seconds();
       for (int i = 0; i < n; ++i) plan.run(src.data(), static_cast<size_t>(w) * 3, 3, dst.data(), scratch);
       const double s = seconds_since(t0), cpu = cpu_seconds() - c0;
