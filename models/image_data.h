@@ -24,4 +24,22 @@ class ImageTrainingData : public TrainingData {
   std::string description_;
 };
 
+// The DCGAN's 64×64 training images (gan-protocol.md §2): which dataset, where, how many.
+struct ImageSourceOptions {
+  std::string dataset = "celeba";  // celeba, folder, mnist or fake
+  std::string dir;                 // the dataset's folder; "" = mnist's bundled t10k (required elsewhere)
+  std::string cache_path;          // keep the preprocessed images in this file, map it afterwards ("" = none)
+  bool strict = false;             // a corrupt or unreadable image is an error instead of being skipped
+  int decode_threads = 0;          // 0 = all cores
+  int64_t max_images = 0;          // the first N images (0 = all)
+  int64_t fake_count = 2048;       // images of the fake dataset (capped by max_images)
+};
+
+constexpr int kDcganImageSize = 64;
+
+// Decodes (or maps from the cache) the training images of `source`, reporting progress, the
+// loader's summary where it says something (skipped files, real datasets) and data notes on
+// stdout. Errors name the flag that is missing or wrong.
+ImageTrainingData load_image_training_data(const ImageSourceOptions& source);
+
 }  // namespace aafgan::models
