@@ -259,11 +259,11 @@ void bench_cpu(const Options& o, const std::vector<BenchShape>& shapes) {
       kern.t = time_cpu(
           o.iters, kFusedBudgetMs, [] {},
           [&] {
-            kernels::cpu::act_forward_cpu<float>(act, kRange, x.data<float>(), y.data<float>(), n,
+            kernels::cpu::act_forward<float>(act, kRange, x.data<float>(), y.data<float>(), n,
                                                  np ? pp.data() : nullptr, lay.P, lay.inner);
           },
           [&] {
-            kernels::cpu::act_backward_cpu<float>(act, kRange, x.data<float>(), gy.data<float>(), gx.data<float>(),
+            kernels::cpu::act_backward<float>(act, kRange, x.data<float>(), gy.data<float>(), gx.data<float>(),
                                                   np ? gpp.data() : nullptr, n, np ? pp.data() : nullptr, lay.P,
                                                   lay.inner);
           });
@@ -304,6 +304,7 @@ void bench_cpu(const Options& o, const std::vector<BenchShape>& shapes) {
       "(the tape rows include the sum(y) loss and its backward; 'vs unfused' = unfused total / this total)\n");
 }
 
+#if defined(AAFGAN_WITH_CUDA)
 // Owns a device buffer.
 struct DeviceBuffer {
   void* p = nullptr;
@@ -362,11 +363,11 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
       row.copy_gbs = copy;
       set_bytes(row, act, s);
       row.t.fwd_ms = kc::time_ms(
-          [&] { kc::act_forward_cuda<float>(act, kRange, dx.f(), dy.f(), n, np ? pp.data() : nullptr, P, 1); },
+          [&] { kc::act_forward<float>(act, kRange, dx.f(), dy.f(), n, np ? pp.data() : nullptr, P, 1); },
           iters);
       row.t.bwd_ms = kc::time_ms(
           [&] {
-            kc::act_backward_cuda<float>(act, kRange, dx.f(), dgy.f(), dgx.f(), np ? gpp.data() : nullptr, n,
+            kc::act_backward<float>(act, kRange, dx.f(), dgy.f(), dgx.f(), np ? gpp.data() : nullptr, n,
                                          np ? pp.data() : nullptr, P, 1, ws.p, wsb);
           },
           iters);
@@ -374,6 +375,12 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
     }
   }
 }
+#else
+// The kernels are called directly here, so without the CUDA backend there is nothing to time.
+void bench_cuda(const Options&, const std::vector<BenchShape>&) {
+  fmt::print("\ncuda: skipped (this build has no CUDA backend)\n");
+}
+#endif
 
 }  // namespace
 

@@ -36,7 +36,6 @@
 #include "engine/device.h"
 #include "engine/random_streams.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/cuda/runtime.h"
 #include "models/dcgan.h"
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
@@ -423,7 +422,7 @@ int main(int argc, char** argv) {
 
     fmt::print("{}, one iteration = D step + G step, batch {}, f32, {}; per model and side {} "
                "warm-up + {} timed iterations{}; data {}\n", dcgan ? "DCGAN 64×64" : "conditional MNIST GAN", batch,
-               device.is_cuda() ? fmt::format("on {} (TF32 {})", kernels::cuda::device_name(), tf32 ? "on" : "off")
+               device.is_cuda() ? fmt::format("on {} (TF32 {})", aafgan::device_name(device), tf32 ? "on" : "off")
                                 : fmt::format("{} thread(s), GEMM on {}", threads, kernels::cpu::gemm_backend()),
                warmup, iters,
                torch ? fmt::format(", sides alternating every {}", block) : std::string(), data->describe());

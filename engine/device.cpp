@@ -2,16 +2,14 @@
 
 #include <cstring>
 
-#include "kernels/cuda/device_context.h"
-#include "kernels/cuda/device_query.h"
-#include "kernels/cuda/pinned_memory.h"
+#include "engine/backend.h"
 
 namespace aafgan {
 
 namespace {
 
-const kernels::cuda::DeviceCount& device_count() {
-  static const kernels::cuda::DeviceCount count = kernels::cuda::device_count();
+const backend::DeviceCount& device_count() {
+  static const backend::DeviceCount count = backend::device_count();
   return count;
 }
 
@@ -42,29 +40,36 @@ Device parse_device(const std::string& name) {
   return Device::cuda(index);
 }
 
-void make_current(const Device& d) {
-  AAFGAN_CHECK(d.is_cuda(), "make_current: {} is not a CUDA device", d.str());
-  // Every op and allocation comes through here: cudaGetDevice is a cheap thread-local read,
-  // while set_device also validates the index with cudaGetDeviceCount.
-  if (kernels::cuda::current_device() != d.index) kernels::cuda::set_device(d.index);
-}
+void synchronize(const Device& d) { backend::synchronize(d); }
 
-void* cuda_stream(const Device& d) {
-  make_current(d);
-  return kernels::cuda::context_stream();
-}
+std::string device_name(const Device& d) { return backend::device_name(d); }
 
-void synchronize(const Device& d) {
-  if (!d.is_cuda()) return;
-  make_current(d);
-  kernels::cuda::synchronize();
-}
+void set_allow_tf32(bool on) { backend::set_allow_tf32(on); }
+void set_deterministic(bool on) { backend::set_deterministic(on); }
 
-void set_allow_tf32(bool on) { kernels::cuda::set_allow_tf32(on); }
-void set_deterministic(bool on) { kernels::cuda::set_deterministic(on); }
+// Host memory the GPU can copy from asynchronously, grown on demand.
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  ~PinnedBuffer() { backend::pinned_free(ptr_); }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  void reserve(size_t bytes) {
+    if (bytes <= capacity_) return;
+    void* p = backend::pinned_alloc(bytes);  // the old buffer stays if this throws
+    backend::pinned_free(ptr_);
+    ptr_ = p;
+    capacity_ = bytes;
+  }
+  void* data() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t capacity_ = 0;
+};
 
 struct BatchUploader::Staging {
-  kernels::cuda::PinnedBuffer buffers[2];
+  PinnedBuffer buffers[2];
   bool pending[2] = {false, false};
   void* streams[2] = {nullptr, nullptr};
   int next = 0;
@@ -79,12 +84,12 @@ Tensor BatchUploader::upload(const Tensor& host, const Device& device) {
   Staging& s = *staging_;
   const int k = s.next;
   s.next = 1 - k;
-  if (s.pending[k]) kernels::cuda::stream_synchronize(s.streams[k]);  // its last copy must have read it
-  void* stream = cuda_stream(device);
+  if (s.pending[k]) backend::stream_synchronize(s.streams[k]);  // its last copy must have read it
+  void* stream = backend::stream(device);
   s.buffers[k].reserve(host.nbytes());
   std::memcpy(s.buffers[k].data(), host.raw_data(), host.nbytes());
   Tensor out = Tensor::empty(host.shape(), host.dtype(), device);
-  kernels::cuda::copy_to_device_async(out.raw_data(), s.buffers[k].data(), host.nbytes(), stream);
+  backend::copy_bytes(out.raw_data(), device, s.buffers[k].data(), Device::cpu(), host.nbytes());
   s.pending[k] = true;
   s.streams[k] = stream;
   return out;

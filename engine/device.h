@@ -1,7 +1,7 @@
 #pragma once
-// Which devices this process can use, and the per-device stream every CUDA op of the engine
-// enqueues on (kernels/cuda/device_context.h: one stream per device, so work runs in issue
-// order and the caching allocator may recycle a freed block at once).
+// Which devices this process can use, and what the apps ask of them. The per-device stream every
+// CUDA op enqueues on (one per device, so work runs in issue order and the caching allocator may
+// recycle a freed block at once) is engine/backend's.
 #include <memory>
 #include <string>
 
@@ -20,14 +20,11 @@ std::string cuda_unavailable_reason();
 // usable GPU is an error that says why.
 Device parse_device(const std::string& name);
 
-// Makes CUDA device `d` current for this thread (only calling into CUDA when it is not already).
-void make_current(const Device& d);
-// Makes `d` the current CUDA device of this thread and returns its context stream (a
-// cudaStream_t as void*). Only for CUDA devices.
-void* cuda_stream(const Device& d);
 // Waits for all work enqueued on `d` (a no-op for the CPU): where asynchronous GPU faults
 // surface, and what timing code calls before reading a clock.
 void synchronize(const Device& d);
+// "cpu", or the GPU's name ("NVIDIA H200").
+std::string device_name(const Device& d);
 
 // Uploads host batches to a GPU through pinned staging buffers: the copy is asynchronous on
 // the device's stream, so the host can prepare the next batch while the GPU works. Two buffers

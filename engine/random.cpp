@@ -1,40 +1,18 @@
 #include "engine/random.h"
 
-#include "engine/device.h"
-#include "kernels/cuda/random.h"
-#include "kernels/op_math.h"
-#include "kernels/philox.h"
+#include "engine/backend.h"
+#include "kernels/math/philox.h"
 
 namespace aafgan {
 
 void Generator::normal_(Tensor& t, double mean, double std) {
   const uint64_t start = advance(static_cast<uint64_t>(t.numel()));
-  dispatch(t.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* p = t.data<T>();
-    if (t.device().is_cuda()) {  // the same numbers, element by element
-      kernels::cuda::normal_fill_cuda<T>(p, t.numel(), seed_, start, stream_, mean, std, cuda_stream(t.device()));
-      return;
-    }
-    for (int64_t i = 0, n = t.numel(); i < n; ++i)
-      p[i] = static_cast<T>(
-          kernels::normal_value(mean, std, kernels::philox_normal(seed_, start, static_cast<uint64_t>(i), stream_)));
-  });
+  backend::normal_fill(t, seed_, start, stream_, mean, std);
 }
 
 void Generator::uniform_(Tensor& t, double low, double high) {
   const uint64_t start = advance(static_cast<uint64_t>(t.numel()));
-  dispatch(t.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* p = t.data<T>();
-    if (t.device().is_cuda()) {
-      kernels::cuda::uniform_fill_cuda<T>(p, t.numel(), seed_, start, stream_, low, high, cuda_stream(t.device()));
-      return;
-    }
-    for (int64_t i = 0, n = t.numel(); i < n; ++i)
-      p[i] = static_cast<T>(
-          kernels::uniform_value(low, high, kernels::philox_uniform(seed_, start, static_cast<uint64_t>(i), stream_)));
-  });
+  backend::uniform_fill(t, seed_, start, stream_, low, high);
 }
 
 double Generator::next_uniform() { return kernels::philox_uniform(seed_, advance(1), 0, stream_); }

@@ -84,7 +84,7 @@ class Tensor {
   Tensor to(DType dtype) const;
   Tensor to(Device device) const;
   Tensor& fill_(double value);
-  Tensor& copy_(const Tensor& src);  // same shape; converts dtype
+  Tensor& copy_(const Tensor& src);  // same shape; converts dtype; any devices
 
   TensorImpl& impl() const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

@@ -8,17 +8,13 @@
 #include <cstdlib>
 #include <string>
 
-#include "kernels/cuda/device_query.h"
+#include "engine/device.h"
 
 namespace aafgan::testing {
 
 // Empty when a GPU can be used, else why not.
 inline std::string gpu_unavailable_reason() {
-  static const std::string reason = [] {
-    const auto dc = kernels::cuda::device_count();
-    return dc.count > 0 ? std::string() : dc.reason;
-  }();
-  return reason;
+  return cuda_unavailable_reason();
 }
 
 inline bool gpu_required() {

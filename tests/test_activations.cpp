@@ -475,7 +475,7 @@ TEST_CASE("activations: fused backward matches a per-element reference and is de
         gp.assign(static_cast<size_t>(np), std::vector<float>(static_cast<size_t>(lay.P), -1.f));
         std::vector<float*> gpp;
         for (auto& g : gp) gpp.push_back(g.data());
-        kernels::cpu::act_backward_cpu<float>(act, range, x.data<float>(), gy.data<float>(), gx.data(), gpp.data(),
+        kernels::cpu::act_backward<float>(act, range, x.data<float>(), gy.data<float>(), gx.data(), gpp.data(),
                                               n, pp.data(), lay.P, lay.inner);
       };
       std::vector<float> gx1, gx2;
@@ -507,7 +507,7 @@ TEST_CASE("activations: fused backward matches a per-element reference and is de
                 doctest::Approx(ref[static_cast<size_t>(k)][static_cast<size_t>(j)]).epsilon(1e-6));
       // The forward kernel writes exactly the scalar formula.
       std::vector<float> y(static_cast<size_t>(n));
-      kernels::cpu::act_forward_cpu<float>(act, range, px, y.data(), n, pp.data(), lay.P, lay.inner);
+      kernels::cpu::act_forward<float>(act, range, px, y.data(), n, pp.data(), lay.P, lay.inner);
       int fbad = 0;
       for (int64_t i = 0; i < n; ++i) {
         const int64_t j = (i / lay.inner) % lay.P;

@@ -17,15 +17,17 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/activation_math.h"
+#include "kernels/math/activations.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cuda/activations.h"
 #include "kernels/cuda/runtime.h"
+#include "tests/device_array.h"
 #include "tests/gpu.h"
 
 namespace {
 
 namespace kc = aafgan::kernels::cuda;
+using aafgan::testing::DeviceArray;
 using aafgan::kernels::Act;
 using aafgan::kernels::Range;
 using aafgan::kernels::act_name;
@@ -36,37 +38,6 @@ using aafgan::kernels::range_name;
 constexpr Act kAllActs[] = {Act::BHSA, Act::BHAA, Act::BHATA, Act::BHANA,
                             Act::DSILU, Act::SHReLU, Act::Mish, Act::MiDA};
 
-// A device array of n elements that starts `offset` elements into its allocation, so a test
-// can hand the kernels pointers that are not 16-byte aligned.
-template <typename T>
-class DeviceArray {
- public:
-  explicit DeviceArray(size_t n, size_t offset = 0) : n_(n), offset_(offset) {
-    raw_ = kc::device_alloc((n + offset) * sizeof(T));
-  }
-  DeviceArray(const std::vector<T>& host, size_t offset = 0) : DeviceArray(host.size(), offset) { upload(host); }
-  ~DeviceArray() {
-    try {
-      kc::device_free(raw_);
-    } catch (const std::exception&) {
-      // A failure here is reported by the next CUDA call of the test; never throw from a destructor.
-    }
-  }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-
-  T* get() const { return raw_ ? static_cast<T*>(raw_) + offset_ : nullptr; }
-  void upload(const std::vector<T>& v) { kc::copy_to_device(get(), v.data(), v.size() * sizeof(T)); }
-  std::vector<T> download() const {
-    std::vector<T> v(n_);
-    kc::copy_to_host(v.data(), get(), n_ * sizeof(T));
-    return v;
-  }
-
- private:
-  void* raw_ = nullptr;
-  size_t n_ = 0, offset_ = 0;
-};
 
 struct Layout {
   const char* name;
@@ -239,8 +210,8 @@ CudaResult<T> run_cuda(Act act, Range range, const std::vector<T>& x, const std:
   }
   const size_t ws_bytes = kc::act_backward_workspace_bytes(act, n, P, inner, sizeof(T));
   DeviceArray<unsigned char> ws(ws_bytes);
-  kc::act_forward_cuda<T>(act, range, dx.get(), dy.get(), n, np ? pp.data() : nullptr, P, inner, nullptr);
-  kc::act_backward_cuda<T>(act, range, dx.get(), dgy.get(), dgx.get(), np ? gpp.data() : nullptr, n,
+  kc::act_forward<T>(act, range, dx.get(), dy.get(), n, np ? pp.data() : nullptr, P, inner, nullptr);
+  kc::act_backward<T>(act, range, dx.get(), dgy.get(), dgx.get(), np ? gpp.data() : nullptr, n,
                            np ? pp.data() : nullptr, P, inner, ws.get(), ws_bytes, nullptr);
   kc::device_synchronize();
   CudaResult<T> r;
@@ -265,8 +236,8 @@ void check_agreement_on(Act act, Range range, const Layout& lay, const std::vect
   std::vector<std::vector<T>> gp(static_cast<size_t>(np), std::vector<T>(static_cast<size_t>(P)));
   std::vector<T*> gpp;
   for (auto& g : gp) gpp.push_back(g.data());
-  aafgan::kernels::cpu::act_forward_cpu<T>(act, range, x.data(), y.data(), n, pp.data(), P, inner);
-  aafgan::kernels::cpu::act_backward_cpu<T>(act, range, x.data(), gy.data(), gx.data(), gpp.data(), n, pp.data(), P,
+  aafgan::kernels::cpu::act_forward<T>(act, range, x.data(), y.data(), n, pp.data(), P, inner);
+  aafgan::kernels::cpu::act_backward<T>(act, range, x.data(), gy.data(), gx.data(), gpp.data(), n, pp.data(), P,
                                             inner);
 
   // Scales: outputs are O(1) or O(|x|); gx is gy times an O(1) slope; a parameter gradient is
@@ -293,8 +264,8 @@ void check_agreement_on(Act act, Range range, const Layout& lay, const std::vect
     std::vector<double*> gpdp;
     for (auto& g : gpd) gpdp.push_back(g.data());
     const std::vector<const double*> pdp = ptrs(pd);
-    aafgan::kernels::cpu::act_forward_cpu<double>(act, range, xd.data(), yd.data(), n, pdp.data(), P, inner);
-    aafgan::kernels::cpu::act_backward_cpu<double>(act, range, xd.data(), gyd.data(), gxd.data(), gpdp.data(), n,
+    aafgan::kernels::cpu::act_forward<double>(act, range, xd.data(), yd.data(), n, pdp.data(), P, inner);
+    aafgan::kernels::cpu::act_backward<double>(act, range, xd.data(), gyd.data(), gxd.data(), gpdp.data(), n,
                                                    pdp.data(), P, inner);
     const double amplify = 4.0 / Tol<T>::rel;
     for (size_t i = 0; i < x.size(); ++i) {
@@ -492,8 +463,8 @@ TEST_CASE("cuda activations: an empty batch gives zero parameter gradients") {
   const float* pp[] = {dl.get(), dt.get()};
   float* gp[] = {gl.get(), gt.get()};
   CHECK(kc::act_backward_workspace_bytes(Act::BHSA, 0, P, 1, sizeof(float)) == 0);
-  kc::act_forward_cuda<float>(Act::BHSA, Range::sym, nullptr, nullptr, 0, pp, P, 1);
-  kc::act_backward_cuda<float>(Act::BHSA, Range::sym, nullptr, nullptr, nullptr, gp, 0, pp, P, 1, nullptr, 0);
+  kc::act_forward<float>(Act::BHSA, Range::sym, nullptr, nullptr, 0, pp, P, 1);
+  kc::act_backward<float>(Act::BHSA, Range::sym, nullptr, nullptr, nullptr, gp, 0, pp, P, 1, nullptr, 0);
   kc::device_synchronize();
   CHECK(gl.download() == std::vector<float>(P, 0.0f));
   CHECK(gt.download() == std::vector<float>(P, 0.0f));
@@ -515,14 +486,14 @@ TEST_CASE("cuda activations: optional outputs (no x gradient, some or no paramet
 
   // Only τ1's gradient, no x gradient.
   double* only_t1[] = {nullptr, g1.get(), nullptr};
-  kc::act_backward_cuda<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), nullptr, only_t1, n, pp, P, 1, ws.get(),
+  kc::act_backward<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), nullptr, only_t1, n, pp, P, 1, ws.get(),
                                 ws_bytes);
   kc::device_synchronize();
   CHECK(g1.download() == full.gp[1]);
 
   // No parameter gradient at all (a frozen layer): the x gradient alone, no workspace needed.
   double* none[] = {nullptr, nullptr, nullptr};
-  kc::act_backward_cuda<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), dgx.get(), none, n, pp, P, 1, nullptr,
+  kc::act_backward<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), dgx.get(), none, n, pp, P, 1, nullptr,
                                 0);
   kc::device_synchronize();
   // Another kernel computes it, so the compiler may contract its arithmetic differently: equal
@@ -541,10 +512,10 @@ TEST_CASE("cuda activations: bad sizes and a short workspace are reported") {
   const float* pp[] = {l.get(), t.get()};
   float* gp[] = {gl.get(), gt.get()};
   DeviceArray<unsigned char> small(need / 2);
-  CHECK_THROWS_WITH_AS(kc::act_backward_cuda<float>(Act::BHSA, Range::sym, x.get(), gy.get(), nullptr, gp, n, pp, P,
+  CHECK_THROWS_WITH_AS(kc::act_backward<float>(Act::BHSA, Range::sym, x.get(), gy.get(), nullptr, gp, n, pp, P,
                                                     1, small.get(), need / 2),
                        doctest::Contains("workspace"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::act_forward_cuda<float>(Act::BHSA, Range::sym, x.get(), x.get(), n + 1, pp, P, 1),
+  CHECK_THROWS_WITH_AS(kc::act_forward<float>(Act::BHSA, Range::sym, x.get(), x.get(), n + 1, pp, P, 1),
                        doctest::Contains("multiple of P"), std::runtime_error);
   CHECK_THROWS_AS(kc::act_backward_workspace_bytes(Act::BHSA, n, 0, 1, sizeof(float)), std::runtime_error);
 }

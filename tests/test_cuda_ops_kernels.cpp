@@ -25,8 +25,8 @@
 #include "engine/ops.h"
 #include "engine/ops/pointwise.h"
 #include "engine/random.h"
-#include "kernels/cpu/broadcast.h"
-#include "kernels/cpu/optim.h"
+#include "kernels/math/broadcast.h"
+#include "kernels/math/optim.h"
 #include "kernels/cuda/device_query.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/loss.h"
@@ -36,52 +36,22 @@
 #include "kernels/cuda/random.h"
 #include "kernels/cuda/reduce.h"
 #include "kernels/cuda/runtime.h"
-#include "kernels/philox.h"
+#include "kernels/math/philox.h"
+#include "tests/device_array.h"
 #include "tests/gpu.h"
 
 namespace {
 
 using namespace aafgan;
 namespace kc = aafgan::kernels::cuda;
+using aafgan::testing::DeviceArray;
 
-// A device array of n elements starting `offset` elements into its allocation (offset 1 makes
-// the pointer miss 16-byte alignment, so the kernels take their scalar paths).
-template <typename T>
-class DevBuf {
- public:
-  explicit DevBuf(size_t n, size_t offset = 0) : n_(n), offset_(offset) {
-    raw_ = kc::device_alloc((n + offset) * sizeof(T));
-  }
-  DevBuf(const std::vector<T>& host, size_t offset = 0) : DevBuf(host.size(), offset) { upload(host); }
-  ~DevBuf() {
-    try {
-      kc::device_free(raw_);
-    } catch (const std::exception&) {
-      // reported by the test's next CUDA call; never throw from a destructor
-    }
-  }
-  DevBuf(const DevBuf&) = delete;
-  DevBuf& operator=(const DevBuf&) = delete;
-
-  T* get() const { return raw_ ? static_cast<T*>(raw_) + offset_ : nullptr; }
-  void upload(const std::vector<T>& v) { kc::copy_to_device(get(), v.data(), v.size() * sizeof(T)); }
-  std::vector<T> download() const {
-    kc::device_synchronize();
-    std::vector<T> v(n_);
-    kc::copy_to_host(v.data(), get(), n_ * sizeof(T));
-    return v;
-  }
-
- private:
-  void* raw_ = nullptr;
-  size_t n_ = 0, offset_ = 0;
-};
 
 // Device scratch of `bytes` bytes (none when 0).
 struct Workspace {
   explicit Workspace(size_t b) : bytes(b), buf(b) {}
   size_t bytes;
-  DevBuf<unsigned char> buf;
+  DeviceArray<unsigned char> buf;
   void* get() const { return buf.get(); }
 };
 
@@ -162,9 +132,9 @@ std::string close_mismatch(const std::vector<T>& got, const std::vector<T>& want
                         [&](size_t i) { return std::fabs(static_cast<double>(want[i])) + 1e-300; });
 }
 
-kernels::cpu::BroadcastIndex index_of(const Shape& out, const Shape& a, const Shape& b) {
+kernels::BroadcastIndex index_of(const Shape& out, const Shape& a, const Shape& b) {
   const auto os = out.vec(), as = a.vec(), bs = b.vec();
-  return kernels::cpu::make_broadcast_index(out.ndim(), os.data(), a.ndim(), as.data(), b.ndim(), bs.data());
+  return kernels::make_broadcast_index(out.ndim(), os.data(), a.ndim(), as.data(), b.ndim(), bs.data());
 }
 
 // The gradient the CPU engine gives x for the upstream gradient w of y = f(x): backward of
@@ -211,9 +181,9 @@ void check_binary_all() {
           const Tensor& x = swap ? b : a;
           const Tensor& y = swap ? a : b;
           const Tensor want = cpu_binary(op, x, y);
-          DevBuf<T> dx(values<T>(x), offset), dy(values<T>(y), offset);
-          DevBuf<T> dout(static_cast<size_t>(want.numel()), offset);
-          kc::binary_cuda<T>(op, dx.get(), dy.get(), dout.get(), index_of(want.shape(), x.shape(), y.shape()));
+          DeviceArray<T> dx(values<T>(x), offset), dy(values<T>(y), offset);
+          DeviceArray<T> dout(static_cast<size_t>(want.numel()), offset);
+          kc::binary<T>(op, dx.get(), dy.get(), dout.get(), index_of(want.shape(), x.shape(), y.shape()));
           const std::string mm = bits_mismatch(dout.download(), values<T>(want));
           const std::string what = std::string(kc::binary_op_name(op)) + " " + x.shape().str() + " by " +
                                    y.shape().str() + " " + tname<T>() + " offset " + std::to_string(offset);
@@ -231,25 +201,25 @@ void check_scalar_maps() {
   for (const size_t offset : {size_t(0), size_t(1)}) {
     const std::vector<T> xv = random_vec<T>(1003, 7, -2.0, 2.0);
     const Tensor x = host_tensor<T>({1003}, xv);
-    DevBuf<T> dx(xv, offset), dy(xv.size(), offset);
+    DeviceArray<T> dx(xv, offset), dy(xv.size(), offset);
     for (const auto& st : std::vector<std::pair<double, double>>{{2.5, -1.0}, {-1.0, 0.0}, {0.1, 0.7}}) {
       const double s = st.first, t = st.second;
-      kc::affine_cuda<T>(dx.get(), dy.get(), static_cast<int64_t>(xv.size()), s, t);
+      kc::affine<T>(dx.get(), dy.get(), static_cast<int64_t>(xv.size()), s, t);
       const std::string mm = bits_mismatch(dy.download(), values<T>(affine(x, s, t)));
       CHECK_MESSAGE(mm.empty(), "affine " << s << " " << t << " " << tname<T>() << ": " << mm);
     }
-    kc::affine_cuda<T>(dx.get(), dx.get(), static_cast<int64_t>(xv.size()), 3.0, 0.25);  // in place
+    kc::affine<T>(dx.get(), dx.get(), static_cast<int64_t>(xv.size()), 3.0, 0.25);  // in place
     CHECK(bits_mismatch(dx.download(), values<T>(affine(x, 3.0, 0.25))).empty());
     dx.upload(xv);
-    kc::rdiv_cuda<T>(1.7, dx.get(), dy.get(), static_cast<int64_t>(xv.size()));
+    kc::rdiv<T>(1.7, dx.get(), dy.get(), static_cast<int64_t>(xv.size()));
     CHECK(bits_mismatch(dy.download(), values<T>(rdiv(1.7, x))).empty());
 
     Tensor f = Tensor::empty({1003}, dtype_of<T>());
     f.fill_(0.1);
-    kc::fill_cuda<T>(dy.get(), 1003, 0.1);
+    kc::fill<T>(dy.get(), 1003, 0.1);
     CHECK(bits_mismatch(dy.download(), values<T>(f)).empty());
-    DevBuf<T> one(std::vector<T>{static_cast<T>(-3.25)});
-    kc::fill_from_device_cuda<T>(dy.get(), 1003, one.get());
+    DeviceArray<T> one(std::vector<T>{static_cast<T>(-3.25)});
+    kc::fill_from_device<T>(dy.get(), 1003, one.get());
     CHECK(bits_mismatch(dy.download(), std::vector<T>(1003, static_cast<T>(-3.25))).empty());
   }
 }
@@ -260,13 +230,13 @@ void check_conversions() {
   dv[1] = 1e300;  // overflows to inf
   dv[2] = -0.0;
   const Tensor d = host_tensor<double>({777}, dv);
-  DevBuf<double> dd(dv);
-  DevBuf<float> df(dv.size());
-  kc::convert_cuda<double, float>(dd.get(), df.get(), 777);
+  DeviceArray<double> dd(dv);
+  DeviceArray<float> df(dv.size());
+  kc::convert<double, float>(dd.get(), df.get(), 777);
   CHECK(bits_mismatch(df.download(), values<float>(d.to(DType::f32))).empty());
   const std::vector<float> fv = random_vec<float>(777, 12);
-  DevBuf<float> sf(fv);
-  kc::convert_cuda<float, double>(sf.get(), dd.get(), 777);
+  DeviceArray<float> sf(fv);
+  kc::convert<float, double>(sf.get(), dd.get(), 777);
   CHECK(bits_mismatch(dd.download(), values<double>(host_tensor<float>({777}, fv).to(DType::f64))).empty());
 }
 
@@ -280,13 +250,13 @@ void check_concat(const std::vector<Shape>& parts, int dim) {
   for (int i = 0; i < dim; ++i) outer *= want.size(i);
   for (int i = dim + 1; i < want.ndim(); ++i) inner *= want.size(i);
   const int64_t es = sizeof(T), out_row = want.size(dim) * inner;
-  DevBuf<T> dout(static_cast<size_t>(want.numel()));
-  std::vector<std::unique_ptr<DevBuf<T>>> dparts;
+  DeviceArray<T> dout(static_cast<size_t>(want.numel()));
+  std::vector<std::unique_ptr<DeviceArray<T>>> dparts;
   int64_t col = 0;
   for (const Tensor& t : xs) {
-    dparts.push_back(std::make_unique<DevBuf<T>>(values<T>(t)));
+    dparts.push_back(std::make_unique<DeviceArray<T>>(values<T>(t)));
     const int64_t row = t.size(dim) * inner;
-    kc::copy_rows_cuda(dout.get() + col, out_row * es, dparts.back()->get(), row * es, outer, row * es);
+    kc::copy_rows(dout.get() + col, out_row * es, dparts.back()->get(), row * es, outer, row * es);
     col += row;
   }
   INFO("concat along " << dim << " " << tname<T>() << " into " << want.shape().str());
@@ -295,8 +265,8 @@ void check_concat(const std::vector<Shape>& parts, int dim) {
   col = 0;
   for (size_t k = 0; k < xs.size(); ++k) {
     const int64_t row = xs[k].size(dim) * inner;
-    DevBuf<T> back(static_cast<size_t>(xs[k].numel()));
-    kc::copy_rows_cuda(back.get(), row * es, dout.get() + col, out_row * es, outer, row * es);
+    DeviceArray<T> back(static_cast<size_t>(xs[k].numel()));
+    kc::copy_rows(back.get(), row * es, dout.get() + col, out_row * es, outer, row * es);
     CHECK(bits_mismatch(back.download(), values<T>(xs[k])).empty());
     col += row;
   }
@@ -312,8 +282,8 @@ void check_expand_dim(const Shape& xs, int dim) {
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < dim; ++i) outer *= xs[i];
   for (int i = dim + 1; i < xs.ndim(); ++i) inner *= xs[i];
-  DevBuf<T> dg(w), dgx(static_cast<size_t>(xs.numel()));
-  kc::expand_dim_cuda<T>(dg.get(), dgx.get(), outer, xs[dim], inner);
+  DeviceArray<T> dg(w), dgx(static_cast<size_t>(xs.numel()));
+  kc::expand_dim<T>(dg.get(), dgx.get(), outer, xs[dim], inner);
   INFO("expand " << xs.str() << " along " << dim);
   CHECK(bits_mismatch(dgx.download(), values<T>(x.grad())).empty());
 }
@@ -369,9 +339,9 @@ void check_unary_all() {
       const std::vector<T> w = random_vec<T>(static_cast<size_t>(n), ++seed);
       const Tensor y_cpu = cpu_unary<T>(c, host_tensor<T>({n}, xv));
       const std::vector<T> gx_cpu = cpu_grad<T>({n}, xv, w, [&](const Tensor& x) { return cpu_unary<T>(c, x); });
-      DevBuf<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dw(w, offset), dgx(static_cast<size_t>(n), offset);
-      kc::unary_forward_cuda<T>(c.op, dx.get(), dy.get(), n, c.a, c.b);
-      kc::unary_backward_cuda<T>(c.op, kc::unary_backward_uses_output(c.op) ? dy.get() : dx.get(), dw.get(), dgx.get(),
+      DeviceArray<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dw(w, offset), dgx(static_cast<size_t>(n), offset);
+      kc::unary_forward<T>(c.op, dx.get(), dy.get(), n, c.a, c.b);
+      kc::unary_backward<T>(c.op, kc::unary_backward_uses_output(c.op) ? dy.get() : dx.get(), dw.get(), dgx.get(),
                                  n, c.a, c.b);
       const std::vector<T> y = dy.download(), gx = dgx.download(), yc = values<T>(y_cpu);
       const std::string what = std::string(kc::unary_op_name(c.op)) + " " + tname<T>() + " offset " +
@@ -384,7 +354,7 @@ void check_unary_all() {
       std::vector<T> gx_from_cpu_y;
       if (kc::unary_backward_uses_output(c.op) && !c.exact_fwd) {
         dy.upload(yc);
-        kc::unary_backward_cuda<T>(c.op, dy.get(), dw.get(), dgx.get(), n, c.a, c.b);
+        kc::unary_backward<T>(c.op, dy.get(), dw.get(), dgx.get(), n, c.a, c.b);
         gx_from_cpu_y = dgx.download();
       }
       const std::vector<T>& gxc = gx_from_cpu_y.empty() ? gx : gx_from_cpu_y;
@@ -427,9 +397,9 @@ void check_sum_all() {
     const std::vector<T> xv = random_vec<T>(static_cast<size_t>(n), 40 + static_cast<uint64_t>(n), -1.0, 2.0);
     const std::vector<T> want = values<T>(sum(host_tensor<T>({n}, xv)));
     for (const size_t offset : {size_t(0), size_t(1)}) {
-      DevBuf<T> dx(xv, offset), dout(1);
+      DeviceArray<T> dx(xv, offset), dout(1);
       Workspace ws(kc::sum_all_workspace_bytes(n));
-      kc::sum_all_cuda<T>(dx.get(), dout.get(), n, ws.get(), ws.bytes);
+      kc::sum_all<T>(dx.get(), dout.get(), n, ws.get(), ws.bytes);
       const std::vector<T> got = dout.download();
       const double scale = abs_sums(xv, 1, n, 1)[0] + 1e-300;
       INFO("sum of " << n << " " << tname<T>() << " offset " << offset);
@@ -460,9 +430,9 @@ void check_sum_dim() {
     const std::vector<T> xv = random_vec<T>(static_cast<size_t>(c.outer * c.size * c.inner), 60 + c.size, -1.0, 2.0);
     const std::vector<T> want = values<T>(sum(host_tensor<T>({c.outer, c.size, c.inner}, xv), 1));
     const std::vector<double> scale = abs_sums(xv, c.outer, c.size, c.inner);
-    DevBuf<T> dx(xv), dout(static_cast<size_t>(c.outer * c.inner));
+    DeviceArray<T> dx(xv), dout(static_cast<size_t>(c.outer * c.inner));
     Workspace ws(kc::sum_dim_workspace_bytes(c.outer, c.size, c.inner));
-    kc::sum_dim_cuda<T>(dx.get(), dout.get(), c.outer, c.size, c.inner, ws.get(), ws.bytes);
+    kc::sum_dim<T>(dx.get(), dout.get(), c.outer, c.size, c.inner, ws.get(), ws.bytes);
     const std::vector<T> got = dout.download();
     INFO("sum over dim 1 of [" << c.outer << "," << c.size << "," << c.inner << "] " << tname<T>());
     if (sequential_plan(c.outer, c.size, c.inner)) CHECK(bits_mismatch(got, want).empty());
@@ -483,9 +453,9 @@ void check_sum_to() {
     const std::vector<T> gv = random_vec<T>(static_cast<size_t>(gs.numel()), ++seed);
     const std::vector<T> want = values<T>(sum_to(host_tensor<T>(gs, gv), ts));
     const auto gd = gs.vec(), td = ts.vec();
-    DevBuf<T> dg(gv), dout(static_cast<size_t>(ts.numel()));
+    DeviceArray<T> dg(gv), dout(static_cast<size_t>(ts.numel()));
     Workspace ws(kc::sum_to_workspace_bytes(gs.ndim(), gd.data(), ts.ndim(), td.data()));
-    kc::sum_to_cuda<T>(dg.get(), dout.get(), gs.ndim(), gd.data(), ts.ndim(), td.data(), ws.get(), ws.bytes);
+    kc::sum_to<T>(dg.get(), dout.get(), gs.ndim(), gd.data(), ts.ndim(), td.data(), ws.get(), ws.bytes);
     const std::vector<T> got = dout.download();
     // The CPU sums a suffix target's rows in double in order (the GPU too up to 64 rows); any
     // other target in T in g's order, as the GPU does.
@@ -514,9 +484,9 @@ void check_random() {
     gen.normal_(tn, 0.5, 2.0);
     const uint64_t start_u = gen.offset();
     gen.uniform_(tu, -1.5, 3.0);
-    DevBuf<T> dn(static_cast<size_t>(n)), du(static_cast<size_t>(n), 1);
-    kc::normal_fill_cuda<T>(dn.get(), n, gen.seed(), start, gen.stream(), 0.5, 2.0);
-    kc::uniform_fill_cuda<T>(du.get(), n, gen.seed(), start_u, gen.stream(), -1.5, 3.0);
+    DeviceArray<T> dn(static_cast<size_t>(n)), du(static_cast<size_t>(n), 1);
+    kc::normal_fill<T>(dn.get(), n, gen.seed(), start, gen.stream(), 0.5, 2.0);
+    kc::uniform_fill<T>(du.get(), n, gen.seed(), start_u, gen.stream(), -1.5, 3.0);
     INFO(n << " draws " << tname<T>());
     CHECK(bits_mismatch(du.download(), values<T>(tu)).empty());
     const std::vector<T> got = dn.download(), want = values<T>(tn);
@@ -550,12 +520,12 @@ void check_dropout() {
       for (int64_t i = 0; i < n; ++i)
         want_mask[static_cast<size_t>(i)] =
             kernels::philox_dropout_keep(4321, start, static_cast<uint64_t>(i), 9, threshold) ? keep_scale : T(0);
-      DevBuf<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dm(static_cast<size_t>(n), offset);
-      kc::dropout_forward_cuda<T>(n, dx.get(), dy.get(), dm.get(), keep_scale, 4321, start, 9, threshold);
+      DeviceArray<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dm(static_cast<size_t>(n), offset);
+      kc::dropout_forward<T>(n, dx.get(), dy.get(), dm.get(), keep_scale, 4321, start, 9, threshold);
       INFO("dropout of " << n << " " << tname<T>() << " offset " << offset);
       CHECK(bits_mismatch(dm.download(), want_mask).empty());
       CHECK(bits_mismatch(dy.download(), want_y).empty());
-      kc::dropout_forward_cuda<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, start, 9, threshold);  // mask only
+      kc::dropout_forward<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, start, 9, threshold);  // mask only
       CHECK(bits_mismatch(dm.download(), want_mask).empty());
     }
   }
@@ -575,11 +545,11 @@ void check_bce(int64_t n) {
   autograd::backward(affine(loss, 3.0, 0.0));  // upstream gradient 3
   const std::vector<T> gp_cpu = values<T>(p.grad()), gt_cpu = values<T>(t.grad());
 
-  DevBuf<T> dp(pv), dt(tv), dloss(1), dgl(std::vector<T>{T(3)}), dgp(pv.size()), dgt(pv.size());
-  DevBuf<uint32_t> flag(1);
+  DeviceArray<T> dp(pv), dt(tv), dloss(1), dgl(std::vector<T>{T(3)}), dgp(pv.size()), dgt(pv.size());
+  DeviceArray<uint32_t> flag(1);
   Workspace ws(kc::loss_workspace_bytes(n));
-  kc::bce_forward_cuda<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
-  kc::bce_backward_cuda<T>(dp.get(), dt.get(), dgl.get(), dgp.get(), dgt.get(), n);
+  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
+  kc::bce_backward<T>(dp.get(), dt.get(), dgl.get(), dgp.get(), dgt.get(), n);
   INFO("binary cross-entropy of " << n << " " << tname<T>());
   double scale = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -602,14 +572,14 @@ void check_bce(int64_t n) {
   // A NaN prediction gives a NaN loss; a prediction above 1 too, and is reported.
   pv[static_cast<size_t>(n / 2)] = std::numeric_limits<T>::quiet_NaN();
   dp.upload(pv);
-  kc::bce_forward_cuda<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
+  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
   CHECK(std::isnan(dloss.download()[0]));
   CHECK(flag.download()[0] == 0xFFFFFFFFu);
   pv[static_cast<size_t>(n / 2)] = T(0.5);
   pv[static_cast<size_t>(n - 1)] = T(1.5);
   if (n > 3) pv[static_cast<size_t>(n - 2)] = T(-0.5);
   dp.upload(pv);
-  kc::bce_forward_cuda<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
+  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
   CHECK(std::isnan(dloss.download()[0]));
   CHECK(flag.download()[0] == static_cast<uint32_t>(n > 3 ? n - 2 : n - 1));
 }
@@ -622,8 +592,8 @@ void check_log_softmax(int64_t rows, int64_t cols) {
   const Shape s{rows, cols};
   const std::vector<T> y_cpu = values<T>(log_softmax(host_tensor<T>(s, xv)));
   const std::vector<T> gx_cpu = cpu_grad<T>(s, xv, w, [](const Tensor& x) { return log_softmax(x); });
-  DevBuf<T> dx(xv), dy(xv.size()), dw(w), dgx(xv.size());
-  kc::log_softmax_forward_cuda<T>(dx.get(), dy.get(), rows, cols);
+  DeviceArray<T> dx(xv), dy(xv.size()), dw(w), dgx(xv.size());
+  kc::log_softmax_forward<T>(dx.get(), dy.get(), rows, cols);
   INFO("log_softmax [" << rows << "," << cols << "] " << tname<T>());
   const std::vector<T> y = dy.download();
   // y = x − lse: judged against the larger of |y| and |lse|.
@@ -631,7 +601,7 @@ void check_log_softmax(int64_t rows, int64_t cols) {
           return std::fabs(static_cast<double>(y_cpu[i])) + std::fabs(static_cast<double>(xv[i] - y_cpu[i]));
         }).empty());
   dy.upload(y_cpu);  // the backward from the CPU's y
-  kc::log_softmax_backward_cuda<T>(dy.get(), dw.get(), dgx.get(), rows, cols);
+  kc::log_softmax_backward<T>(dy.get(), dw.get(), dgx.get(), rows, cols);
   std::vector<double> scale(xv.size());
   for (int64_t r = 0; r < rows; ++r) {
     double gs = 0;
@@ -653,11 +623,11 @@ void check_nll(int64_t rows, int64_t cols) {
   autograd::backward(affine(loss, 2.5, 0.0));
   const std::vector<T> gx_cpu = values<T>(logp.grad());
 
-  DevBuf<T> dl(lv), dlab(labels), dloss(1), dgl(std::vector<T>{T(2.5)}), dgx(lv.size());
-  DevBuf<uint32_t> flag(1);
+  DeviceArray<T> dl(lv), dlab(labels), dloss(1), dgl(std::vector<T>{T(2.5)}), dgx(lv.size());
+  DeviceArray<uint32_t> flag(1);
   Workspace ws(kc::loss_workspace_bytes(rows));
-  kc::nll_forward_cuda<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes);
-  kc::nll_backward_cuda<T>(dlab.get(), dgl.get(), dgx.get(), rows, cols);
+  kc::nll_forward<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes);
+  kc::nll_backward<T>(dlab.get(), dgl.get(), dgx.get(), rows, cols);
   INFO("nll [" << rows << "," << cols << "] " << tname<T>());
   CHECK(close_mismatch(dloss.download(), want, kRel<T>, [&](size_t) { return 6.0; }).empty());
   CHECK(flag.download()[0] == 0xFFFFFFFFu);
@@ -666,7 +636,7 @@ void check_nll(int64_t rows, int64_t cols) {
   labels[static_cast<size_t>(rows / 2)] = static_cast<T>(cols);
   labels[static_cast<size_t>(rows - 1)] = T(0.5);
   dlab.upload(labels);
-  kc::nll_forward_cuda<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes);
+  kc::nll_forward<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes);
   CHECK(std::isnan(dloss.download()[0]));
   CHECK(flag.download()[0] == static_cast<uint32_t>(rows / 2));
 }
@@ -685,10 +655,10 @@ void check_pool(const Shape& xs, int k, int s) {
   const std::vector<T> w = random_vec<T>(static_cast<size_t>(y.numel()), 151);
   autograd::backward(sum(mul(y, host_tensor<T>(y.shape(), w))));
   const int64_t planes = xs[0] * xs[1];
-  DevBuf<T> dx(xv), dy(static_cast<size_t>(y.numel())), dw(w), dgx(xv.size());
-  DevBuf<int32_t> arg(static_cast<size_t>(y.numel()));
-  kc::max_pool2d_forward_cuda<T>(dx.get(), dy.get(), arg.get(), planes, xs[2], xs[3], k, s);
-  kc::max_pool2d_backward_cuda<T>(dw.get(), arg.get(), dgx.get(), planes, xs[2], xs[3], k, s);
+  DeviceArray<T> dx(xv), dy(static_cast<size_t>(y.numel())), dw(w), dgx(xv.size());
+  DeviceArray<int32_t> arg(static_cast<size_t>(y.numel()));
+  kc::max_pool2d_forward<T>(dx.get(), dy.get(), arg.get(), planes, xs[2], xs[3], k, s);
+  kc::max_pool2d_backward<T>(dw.get(), arg.get(), dgx.get(), planes, xs[2], xs[3], k, s);
   INFO("max_pool2d " << xs.str() << " kernel " << k << " stride " << s << " " << tname<T>());
   CHECK(bits_mismatch(dy.download(), values<T>(y)).empty());
   CHECK(bits_mismatch(dgx.download(), values<T>(x.grad())).empty());
@@ -712,17 +682,17 @@ void check_adam(double wd) {
   while (sizes.size() < 30) sizes.push_back(static_cast<int64_t>(17 * sizes.size() + 1));
   const size_t nt = sizes.size();
   std::vector<std::vector<T>> p(nt), m(nt), v(nt);
-  std::vector<std::unique_ptr<DevBuf<T>>> dp, dg, dm, dv;
+  std::vector<std::unique_ptr<DeviceArray<T>>> dp, dg, dm, dv;
   for (size_t i = 0; i < nt; ++i) {
     const size_t n = static_cast<size_t>(sizes[i]);
     p[i] = random_vec<T>(n, 200 + i);
     m[i].assign(n, T(0));
     v[i].assign(n, T(0));
     const size_t off = i == 4 ? 1 : 0;
-    dp.push_back(std::make_unique<DevBuf<T>>(p[i], off));
-    dg.push_back(std::make_unique<DevBuf<T>>(n, off));
-    dm.push_back(std::make_unique<DevBuf<T>>(m[i], off));
-    dv.push_back(std::make_unique<DevBuf<T>>(v[i], off));
+    dp.push_back(std::make_unique<DeviceArray<T>>(p[i], off));
+    dg.push_back(std::make_unique<DeviceArray<T>>(n, off));
+    dm.push_back(std::make_unique<DeviceArray<T>>(m[i], off));
+    dv.push_back(std::make_unique<DeviceArray<T>>(v[i], off));
   }
   std::vector<int64_t> step(nt, 0);
   for (int it = 0; it < 6; ++it) {
@@ -736,7 +706,7 @@ void check_adam(double wd) {
       kernels::cpu::adam_step<T>(sizes[i], p[i].data(), g.data(), m[i].data(), v[i].data(), c);
       desc.push_back({dp[i]->get(), dg[i]->get(), dm[i]->get(), dv[i]->get(), sizes[i], c});
     }
-    kc::adam_step_multi_cuda<T>(desc.data(), static_cast<int64_t>(desc.size()));
+    kc::adam_step_multi<T>(desc.data(), static_cast<int64_t>(desc.size()));
     kc::device_synchronize();  // the gradients are re-uploaded next step
   }
   for (size_t i = 0; i < nt; ++i) {
@@ -761,16 +731,16 @@ void check_sgd_adadelta() {
   for (const size_t off : {size_t(0), size_t(1)}) {
     for (const bool nesterov : {false, true}) {
       std::vector<T> p = random_vec<T>(n, 300), buf(static_cast<size_t>(n), T(0)), plain = p;
-      DevBuf<T> dp(p, off), dbuf(static_cast<size_t>(n), off), dg(static_cast<size_t>(n), off), dplain(p, off);
+      DeviceArray<T> dp(p, off), dbuf(static_cast<size_t>(n), off), dg(static_cast<size_t>(n), off), dplain(p, off);
       for (int it = 0; it < 4; ++it) {
         const std::vector<T> g = random_vec<T>(n, 301 + static_cast<uint64_t>(it), -2, 2);
         dg.upload(g);
         const kernels::SgdCoeffs<T> c{T(-0.05), T(0.9), T(nesterov ? 1.0 : 0.9), T(1e-3), nesterov, it == 0};
         kernels::cpu::sgd_step<T>(n, p.data(), g.data(), buf.data(), c);
-        kc::sgd_step_cuda<T>(n, dp.get(), dg.get(), dbuf.get(), c);
+        kc::sgd_step<T>(n, dp.get(), dg.get(), dbuf.get(), c);
         const kernels::SgdCoeffs<T> c0{T(-0.05), T(0), T(1), T(0), false, false};
         kernels::cpu::sgd_step<T>(n, plain.data(), g.data(), static_cast<T*>(nullptr), c0);
-        kc::sgd_step_cuda<T>(n, dplain.get(), dg.get(), static_cast<T*>(nullptr), c0);
+        kc::sgd_step<T>(n, dplain.get(), dg.get(), static_cast<T*>(nullptr), c0);
         kc::device_synchronize();
       }
       INFO("sgd " << tname<T>() << " nesterov " << nesterov << " offset " << off);
@@ -785,13 +755,13 @@ void check_sgd_adadelta() {
             }).empty());
     }
     std::vector<T> p = random_vec<T>(n, 310), sq(static_cast<size_t>(n), T(0)), acc(static_cast<size_t>(n), T(0));
-    DevBuf<T> dp(p, off), dsq(sq, off), dacc(acc, off), dg(static_cast<size_t>(n), off);
+    DeviceArray<T> dp(p, off), dsq(sq, off), dacc(acc, off), dg(static_cast<size_t>(n), off);
     for (int it = 0; it < 4; ++it) {
       const std::vector<T> g = random_vec<T>(n, 311 + static_cast<uint64_t>(it), -2, 2);
       dg.upload(g);
       const kernels::AdadeltaCoeffs<T> c{T(0.9), T(1.0 - 0.9), T(1e-6), T(1e-4), T(-1.0)};
       kernels::cpu::adadelta_step<T>(n, p.data(), g.data(), sq.data(), acc.data(), c);
-      kc::adadelta_step_cuda<T>(n, dp.get(), dg.get(), dsq.get(), dacc.get(), c);
+      kc::adadelta_step<T>(n, dp.get(), dg.get(), dsq.get(), dacc.get(), c);
       kc::device_synchronize();
     }
     INFO("adadelta " << tname<T>() << " offset " << off);
@@ -864,8 +834,8 @@ TEST_CASE("cuda ops: reductions give identical bits on two runs and for misalign
   REQUIRE(ws.bytes > 0);  // this size is chunked
   std::vector<std::vector<float>> results;
   for (const size_t off : {size_t(0), size_t(0), size_t(1)}) {
-    DevBuf<float> dx(xv, off), dout(1);
-    kc::sum_all_cuda<float>(dx.get(), dout.get(), n, ws.get(), ws.bytes);
+    DeviceArray<float> dx(xv, off), dout(1);
+    kc::sum_all<float>(dx.get(), dout.get(), n, ws.get(), ws.bytes);
     results.push_back(dout.download());
   }
   CHECK(bits_mismatch(results[1], results[0]).empty());
@@ -875,8 +845,8 @@ TEST_CASE("cuda ops: reductions give identical bits on two runs and for misalign
     Workspace wd(kc::sum_dim_workspace_bytes(c.outer, c.size, c.inner));
     std::vector<std::vector<double>> r;
     for (const size_t off : {size_t(0), size_t(0), size_t(1)}) {
-      DevBuf<double> dx(dv, off), dout(static_cast<size_t>(c.outer * c.inner));
-      kc::sum_dim_cuda<double>(dx.get(), dout.get(), c.outer, c.size, c.inner, wd.get(), wd.bytes);
+      DeviceArray<double> dx(dv, off), dout(static_cast<size_t>(c.outer * c.inner));
+      kc::sum_dim<double>(dx.get(), dout.get(), c.outer, c.size, c.inner, wd.get(), wd.bytes);
       r.push_back(dout.download());
     }
     INFO("sum over dim 1 of [" << c.outer << "," << c.size << "," << c.inner << "]");
@@ -887,10 +857,10 @@ TEST_CASE("cuda ops: reductions give identical bits on two runs and for misalign
   const int64_t m = 100000;
   const std::vector<double> pv = random_vec<double>(static_cast<size_t>(m), 172, 0.0, 1.0);
   const std::vector<double> tv = random_vec<double>(static_cast<size_t>(m), 173, 0.0, 1.0);
-  DevBuf<double> dp(pv), dt(tv), l1(1), l2(1);
+  DeviceArray<double> dp(pv), dt(tv), l1(1), l2(1);
   Workspace wl(kc::loss_workspace_bytes(m));
-  kc::bce_forward_cuda<double>(dp.get(), dt.get(), l1.get(), m, nullptr, wl.get(), wl.bytes);
-  kc::bce_forward_cuda<double>(dp.get(), dt.get(), l2.get(), m, nullptr, wl.get(), wl.bytes);
+  kc::bce_forward<double>(dp.get(), dt.get(), l1.get(), m, nullptr, wl.get(), wl.bytes);
+  kc::bce_forward<double>(dp.get(), dt.get(), l2.get(), m, nullptr, wl.get(), wl.bytes);
   CHECK(bits_mismatch(l1.download(), l2.download()).empty());
 }
 
@@ -948,20 +918,20 @@ TEST_CASE("cuda ops: sgd and adadelta steps follow the cpu loops") {
 
 TEST_CASE("cuda ops: bad arguments are reported by name before any work") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
-  DevBuf<float> a(16), b(16);
+  DeviceArray<float> a(16), b(16);
   const int64_t bad_dims[] = {3, 4};
   const int64_t t_dims[] = {5};
-  CHECK_THROWS_WITH_AS(kc::sum_to_cuda<float>(a.get(), b.get(), 2, bad_dims, 1, t_dims, nullptr, 0),
-                       doctest::Contains("sum_to_cuda"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::max_pool2d_forward_cuda<float>(a.get(), b.get(), nullptr, 1, 2, 2, 3, 1),
+  CHECK_THROWS_WITH_AS(kc::sum_to<float>(a.get(), b.get(), 2, bad_dims, 1, t_dims, nullptr, 0),
+                       doctest::Contains("sum_to"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(kc::max_pool2d_forward<float>(a.get(), b.get(), nullptr, 1, 2, 2, 3, 1),
                        doctest::Contains("larger than the input"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::sum_all_cuda<float>(a.get(), b.get(), int64_t(1) << 32, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::sum_all<float>(a.get(), b.get(), int64_t(1) << 32, nullptr, 0),
                        doctest::Contains("2^31"), std::runtime_error);
   const int64_t n = 100000;
   REQUIRE(kc::sum_dim_workspace_bytes(1, n, 3) > 0);
-  CHECK_THROWS_WITH_AS(kc::sum_dim_cuda<float>(a.get(), b.get(), 1, n, 3, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::sum_dim<float>(a.get(), b.get(), 1, n, 3, nullptr, 0),
                        doctest::Contains("workspace"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::bce_forward_cuda<float>(a.get(), a.get(), b.get(), 0, nullptr, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::bce_forward<float>(a.get(), a.get(), b.get(), 0, nullptr, nullptr, 0),
                        doctest::Contains("empty batch"), std::runtime_error);
 }
 
@@ -974,7 +944,7 @@ TEST_CASE("cuda ops: without a gpu the kernels fail with a readable error instea
   if (dc.count > 0) {
     // With a GPU the same calls are valid; only the argument checks can be exercised here.
     CHECK(dc.reason.empty());
-    CHECK_THROWS_AS(kc::fill_cuda<float>(nullptr, -1, 0.0), std::runtime_error);
+    CHECK_THROWS_AS(kc::fill<float>(nullptr, -1, 0.0), std::runtime_error);
     return;
   }
   CHECK(!dc.reason.empty());
@@ -991,13 +961,13 @@ TEST_CASE("cuda ops: without a gpu the kernels fail with a readable error instea
       CHECK((msg.find("no CUDA backend") != std::string::npos || msg.find("failed") != std::string::npos));
     }
   };
-  expect_error("fill_cuda", [&] { kc::fill_cuda<float>(fake, 4, 1.0); });
-  expect_error("unary_forward_cuda", [&] { kc::unary_forward_cuda<float>(kc::UnaryOp::relu, fake, fake, 4); });
-  expect_error("sum_all_cuda", [&] { kc::sum_all_cuda<float>(fake, fake, 4, nullptr, 0); });
-  expect_error("normal_fill_cuda", [&] { kc::normal_fill_cuda<float>(fake, 4, 1, 0, 0, 0.0, 1.0); });
-  expect_error("adam_step_multi_cuda", [&] {
+  expect_error("fill", [&] { kc::fill<float>(fake, 4, 1.0); });
+  expect_error("unary_forward", [&] { kc::unary_forward<float>(kc::UnaryOp::relu, fake, fake, 4); });
+  expect_error("sum_all", [&] { kc::sum_all<float>(fake, fake, 4, nullptr, 0); });
+  expect_error("normal_fill", [&] { kc::normal_fill<float>(fake, 4, 1, 0, 0, 0.0, 1.0); });
+  expect_error("adam_step_multi", [&] {
     kc::AdamTensor<float> t{fake, fake, fake, fake, 4, {}};
-    kc::adam_step_multi_cuda<float>(&t, 1);
+    kc::adam_step_multi<float>(&t, 1);
   });
   expect_error("device_alloc", [] { kc::device_alloc(16); });
 }

@@ -1,11 +1,11 @@
-// The dropout mask: which elements survive is fixed by kernels/philox.h alone, so the CPU loop
+// The dropout mask: which elements survive is fixed by kernels/math/philox.h alone, so the CPU loop
 // (vectorised over Philox lanes) and the CUDA kernel must agree with the scalar definition.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "engine/ops.h"
-#include "kernels/philox.h"
+#include "kernels/math/philox.h"
 
 using namespace aafgan;
 

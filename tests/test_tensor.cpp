@@ -5,7 +5,7 @@
 
 #include "engine/ops.h"
 #include "engine/host_allocator.h"
-#include "kernels/philox.h"
+#include "kernels/math/philox.h"
 
 using namespace aafgan;
 

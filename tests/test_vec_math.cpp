@@ -317,8 +317,8 @@ void check_kernels_match_scalar(Act act, Range range, int64_t B, int64_t P, int6
   for (int64_t j = 0; np == 3 && j < P; j += 3) p[2][static_cast<size_t>(j)] = p[1][static_cast<size_t>(j)];
   for (int64_t j = 0; np >= 2 && j < P; j += 5) p[1][static_cast<size_t>(j)] = static_cast<T>(1e-3);
   const int64_t kP = np ? P : 1, kInner = np ? inner : P * inner;
-  ak::cpu::act_forward_cpu<T>(act, range, x.data(), y.data(), n, np ? pp.data() : nullptr, kP, kInner);
-  ak::cpu::act_backward_cpu<T>(act, range, x.data(), gy.data(), gx.data(), np ? gpp.data() : nullptr, n,
+  ak::cpu::act_forward<T>(act, range, x.data(), y.data(), n, np ? pp.data() : nullptr, kP, kInner);
+  ak::cpu::act_backward<T>(act, range, x.data(), gy.data(), gx.data(), np ? gpp.data() : nullptr, n,
                                             np ? pp.data() : nullptr, kP, kInner);
   int bad = 0;
   std::vector<std::vector<double>> ref(p.size(), std::vector<double>(static_cast<size_t>(P)));

@@ -11,7 +11,6 @@
 
 #include "engine/device.h"
 #include "engine/random_streams.h"
-#include "kernels/cuda/runtime.h"
 
 namespace aafgan::apps {
 
@@ -118,7 +117,7 @@ Device resolve_device(const GanAppOptions& o) {
   if (d.is_cuda()) {
     set_allow_tf32(o.tf32);
     set_deterministic(o.deterministic);
-    fmt::print("device: {} ({}{})\n", d.str(), kernels::cuda::device_name(), o.tf32 ? ", TF32 allowed" : "");
+    fmt::print("device: {} ({}{})\n", d.str(), aafgan::device_name(d), o.tf32 ? ", TF32 allowed" : "");
   } else if (o.device == "auto") {
     fmt::print("device: cpu ({})\n", cuda_unavailable_reason());
   }

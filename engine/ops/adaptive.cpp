@@ -1,14 +1,11 @@
 // The fused adaptive-activation op: validation, layout, and the tape record around the
-// kernels of kernels/cpu/activations.h.
+// kernels of kernels/cpu/activations.h and kernels/cuda/activations.h.
 #include "engine/ops/adaptive.h"
 
 #include <fmt/format.h>
 
 #include "engine/autograd.h"
-#include "engine/device.h"
-#include "kernels/cpu/activations.h"
-#include "kernels/cuda/activations.h"
-#include "kernels/cuda/device_allocator.h"
+#include "engine/backend.h"
 
 namespace aafgan {
 
@@ -27,51 +24,6 @@ std::string param_names(Act act) {
   for (int k = 0; k < kernels::act_param_count(act); ++k)
     s += (k ? ", " : "") + std::string(kernels::act_param_name(act, k));
   return s.empty() ? "none" : s;
-}
-
-// Raw pointers of each parameter, in the form the kernels take.
-template <typename T>
-std::vector<const T*> param_ptrs(const std::vector<Tensor>& params) {
-  std::vector<const T*> out;
-  for (const Tensor& p : params) out.push_back(p.data<T>());
-  return out;
-}
-
-// The device switch: the fused CPU loops or the CUDA kernels, with the same layout and math.
-void forward_impl(Act act, Range range, const Tensor& x, Tensor& y, const std::vector<Tensor>& params,
-                  const ActLayout& lay) {
-  dispatch(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const std::vector<const T*> pp = param_ptrs<T>(params);
-    if (x.device().is_cuda()) {
-      kernels::cuda::act_forward_cuda<T>(act, range, x.data<T>(), y.data<T>(), x.numel(),
-                                         pp.empty() ? nullptr : pp.data(), lay.P, lay.inner, cuda_stream(x.device()));
-      return;
-    }
-    kernels::cpu::act_forward_cpu<T>(act, range, x.data<T>(), y.data<T>(), x.numel(), pp.data(), lay.P, lay.inner);
-  });
-}
-
-void backward_impl(Act act, Range range, const Tensor& x, const Tensor& gy, Tensor* gx,
-                   const std::vector<Tensor>& params, std::vector<Tensor>& gparams, const ActLayout& lay) {
-  dispatch(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const std::vector<const T*> pp = param_ptrs<T>(params);
-    std::vector<T*> gp;
-    for (Tensor& g : gparams) gp.push_back(g.defined() ? g.data<T>() : nullptr);
-    if (x.device().is_cuda()) {
-      // The parameter-gradient partial sums live in scratch that the kernels use on this stream only.
-      kernels::cuda::CachedBuffer workspace(
-          kernels::cuda::act_backward_workspace_bytes(act, x.numel(), lay.P, lay.inner, sizeof(T)));
-      kernels::cuda::act_backward_cuda<T>(act, range, x.data<T>(), gy.data<T>(), gx ? gx->data<T>() : nullptr,
-                                          gp.empty() ? nullptr : gp.data(), x.numel(),
-                                          pp.empty() ? nullptr : pp.data(), lay.P, lay.inner, workspace.get(),
-                                          workspace.bytes(), cuda_stream(x.device()));
-      return;
-    }
-    kernels::cpu::act_backward_cpu<T>(act, range, x.data<T>(), gy.data<T>(), gx ? gx->data<T>() : nullptr,
-                                      gp.data(), x.numel(), pp.data(), lay.P, lay.inner);
-  });
 }
 
 }  // namespace
@@ -130,7 +82,7 @@ Tensor adaptive_activation(Act act, Range range, const Tensor& x, const std::vec
   }
 
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  forward_impl(act, range, x, y, params, lay);
+  backend::act_forward(act, range, x, y, params, lay.P, lay.inner);
 
   std::vector<Tensor> inputs{x};
   inputs.insert(inputs.end(), params.begin(), params.end());
@@ -142,7 +94,7 @@ Tensor adaptive_activation(Act act, Range range, const Tensor& x, const std::vec
                      for (size_t k = 0; k < params.size(); ++k)
                        if (grads.needs(k + 1))
                          gparams[k] = Tensor::empty(params[k].shape(), params[k].dtype(), params[k].device());
-                     backward_impl(act, range, x, g, gx.defined() ? &gx : nullptr, params, gparams, lay);
+                     backend::act_backward(act, range, x, g, gx, params, gparams, lay.P, lay.inner);
                      if (gx.defined()) grads.set(0, gx);
                      for (size_t k = 0; k < params.size(); ++k)
                        if (gparams[k].defined()) grads.set(k + 1, gparams[k]);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "engine/tensor.h"
-#include "kernels/activation_math.h"
+#include "kernels/math/activations.h"
 
 namespace aafgan {
 

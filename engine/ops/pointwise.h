@@ -1,5 +1,5 @@
 #pragma once
-// Elementary differentiable maps, one element at a time (math in kernels/pointwise_math.h).
+// Elementary differentiable maps, one element at a time (math in kernels/math/pointwise.h).
 // They exist so that any formula can be written as a composition of recorded primitives: the
 // unfused reference the fused adaptive activations are benchmarked against, and a building
 // block for losses and metrics.

@@ -3,11 +3,8 @@
 #include <vector>
 
 #include "engine/autograd.h"
-#include "engine/device.h"
+#include "engine/backend.h"
 #include "engine/ops.h"
-#include "kernels/cuda/device_allocator.h"
-#include "kernels/cuda/elementwise.h"
-#include "kernels/cuda/reduce.h"
 
 namespace aafgan {
 
@@ -43,30 +40,11 @@ Shape reduced_shape(const Shape& s, int dim, bool keepdim) {
 
 Tensor sum(const Tensor& x) {
   Tensor out = Tensor::empty(Shape{}, x.dtype(), x.device());
-  dispatch(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = x.data<T>();
-    if (x.device().is_cuda()) {
-      kernels::cuda::CachedBuffer workspace(kernels::cuda::sum_all_workspace_bytes(x.numel()));
-      kernels::cuda::sum_all_cuda<T>(p, out.data<T>(), x.numel(), workspace.get(), workspace.bytes(),
-                                     cuda_stream(x.device()));
-      return;
-    }
-    double acc = 0;  // f32 losses summed in double: the result does not depend on order much
-    for (int64_t i = 0, n = x.numel(); i < n; ++i) acc += static_cast<double>(p[i]);
-    *out.data<T>() = static_cast<T>(acc);
-  });
+  backend::sum_all(x, out);
   const Shape shape = x.shape();
   autograd::record("sum", {x}, out, [shape](const Tensor& g, autograd::Grads& grads) {
-    if (!g.device().is_cuda()) {
-      grads.set(0, Tensor::full(shape, g.item(), g.dtype(), g.device()));
-      return;
-    }
-    Tensor gx = Tensor::empty(shape, g.dtype(), g.device());  // filled on the device: no read-back
-    dispatch(g.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      kernels::cuda::fill_from_device_cuda<T>(gx.data<T>(), gx.numel(), g.data<T>(), cuda_stream(g.device()));
-    });
+    Tensor gx = Tensor::empty(shape, g.dtype(), g.device());
+    backend::fill_from(gx, g);  // read where g lives: no device-to-host copy
     grads.set(0, gx);
   });
   return out;
@@ -81,43 +59,11 @@ Tensor sum(const Tensor& x, int dim, bool keepdim) {
   const int d = normalise_dim("sum", x, dim);
   const Split s = split_at(x.shape(), d);
   Tensor out = Tensor::empty(reduced_shape(x.shape(), d, keepdim), x.dtype(), x.device());
-  dispatch(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* px = x.data<T>();
-    T* po = out.data<T>();
-    if (x.device().is_cuda()) {
-      kernels::cuda::CachedBuffer workspace(kernels::cuda::sum_dim_workspace_bytes(s.outer, s.size, s.inner));
-      kernels::cuda::sum_dim_cuda<T>(px, po, s.outer, s.size, s.inner, workspace.get(), workspace.bytes(),
-                                     cuda_stream(x.device()));
-      return;
-    }
-    // Rows of `inner` accumulate into a double row, so the innermost loop is contiguous and
-    // vectorises; each output still sums its k terms in ascending order.
-    std::vector<double> acc(static_cast<size_t>(s.inner));
-    for (int64_t o = 0; o < s.outer; ++o) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t k = 0; k < s.size; ++k) {
-        const T* row = px + (o * s.size + k) * s.inner;
-        for (int64_t i = 0; i < s.inner; ++i) acc[static_cast<size_t>(i)] += static_cast<double>(row[i]);
-      }
-      for (int64_t i = 0; i < s.inner; ++i) po[o * s.inner + i] = static_cast<T>(acc[static_cast<size_t>(i)]);
-    }
-  });
+  backend::sum_dim(x, out, s.outer, s.size, s.inner);
   const Shape in_shape = x.shape();
   autograd::record("sum_dim", {x}, out, [in_shape, s](const Tensor& g, autograd::Grads& grads) {
     Tensor gx = Tensor::empty(in_shape, g.dtype(), g.device());
-    dispatch(g.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* pg = g.data<T>();
-      T* px = gx.data<T>();
-      if (g.device().is_cuda()) {
-        kernels::cuda::expand_dim_cuda<T>(pg, px, s.outer, s.size, s.inner, cuda_stream(g.device()));
-        return;
-      }
-      for (int64_t o = 0; o < s.outer; ++o)
-        for (int64_t k = 0; k < s.size; ++k)
-          for (int64_t i = 0; i < s.inner; ++i) px[(o * s.size + k) * s.inner + i] = pg[o * s.inner + i];
-    });
+    backend::expand_dim(g, gx, s.outer, s.size, s.inner);
     grads.set(0, gx);
   });
   return out;

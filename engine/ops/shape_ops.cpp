@@ -1,10 +1,7 @@
 // reshape (a view) and concat.
-#include <cstring>
-
 #include "engine/autograd.h"
-#include "engine/device.h"
+#include "engine/backend.h"
 #include "engine/ops.h"
-#include "kernels/cuda/elementwise.h"
 
 namespace aafgan {
 
@@ -34,22 +31,6 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
   return y;
 }
 
-namespace {
-
-// `rows` rows of `row_bytes`: row r from src + r·src_pitch to dst + r·dst_pitch (bytes).
-void copy_rows(const Device& device, void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
-               int64_t row_bytes) {
-  if (device.is_cuda()) {
-    kernels::cuda::copy_rows_cuda(dst, dst_pitch, src, src_pitch, rows, row_bytes, cuda_stream(device));
-    return;
-  }
-  for (int64_t r = 0; r < rows; ++r)
-    std::memcpy(static_cast<char*>(dst) + r * dst_pitch, static_cast<const char*>(src) + r * src_pitch,
-                static_cast<size_t>(row_bytes));
-}
-
-}  // namespace
-
 Tensor concat(const std::vector<Tensor>& xs, int dim) {
   AAFGAN_CHECK(!xs.empty(), "concat of no tensors");
   const Tensor& first = xs.front();
@@ -76,7 +57,7 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
   int64_t col = 0;
   for (const Tensor& t : xs) {
     const int64_t row = t.size(d) * inner;
-    copy_rows(device, static_cast<char*>(out.raw_data()) + col * static_cast<int64_t>(esize),
+    backend::copy_rows(device, static_cast<char*>(out.raw_data()) + col * static_cast<int64_t>(esize),
               out_row * static_cast<int64_t>(esize), t.raw_data(), row * static_cast<int64_t>(esize), outer,
               row * static_cast<int64_t>(esize));
     col += row;
@@ -92,7 +73,7 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
         dims[static_cast<size_t>(d)] = widths[k];
         Tensor part = Tensor::empty(Shape(dims), g.dtype(), g.device());
         const auto e = static_cast<int64_t>(esize);
-        copy_rows(device, part.raw_data(), row * e, static_cast<const char*>(g.raw_data()) + c * e, out_row * e, outer,
+        backend::copy_rows(device, part.raw_data(), row * e, static_cast<const char*>(g.raw_data()) + c * e, out_row * e, outer,
                   row * e);
         grads.set(k, part);
       }

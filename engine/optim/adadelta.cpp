@@ -1,9 +1,8 @@
 #include "engine/optim/adadelta.h"
 
 #include "engine/autograd.h"
-#include "engine/device.h"
-#include "kernels/cpu/optim.h"
-#include "kernels/cuda/optim.h"
+#include "engine/backend.h"
+#include "kernels/math/optim.h"
 
 namespace aafgan::optim {
 
@@ -27,12 +26,7 @@ void Adadelta::step() {
     dispatch(p.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const kernels::AdadeltaCoeffs<T> c{T(opt_.rho), T(1.0 - opt_.rho), T(opt_.eps), T(opt_.weight_decay), T(-lr())};
-      if (p.device().is_cuda())
-        kernels::cuda::adadelta_step_cuda<T>(p.numel(), p.data<T>(), g.data<T>(), square_avg.data<T>(), acc_delta.data<T>(),
-                                       c, cuda_stream(p.device()));
-      else
-        kernels::cpu::adadelta_step<T>(p.numel(), p.data<T>(), g.data<T>(), square_avg.data<T>(), acc_delta.data<T>(),
-                                       c);
+      backend::adadelta_step<T>(p, g, square_avg, acc_delta, c);
     });
   }
 }

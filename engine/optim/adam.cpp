@@ -5,9 +5,8 @@
 #include <vector>
 
 #include "engine/autograd.h"
-#include "engine/device.h"
-#include "kernels/cpu/optim.h"
-#include "kernels/cuda/optim.h"
+#include "engine/backend.h"
+#include "kernels/math/optim.h"
 
 namespace aafgan::optim {
 
@@ -22,14 +21,18 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions opt)
 void Adam::step() {
   autograd::NoGradGuard no_grad;
   count_step();
-  // On a GPU the parameters of one dtype are updated by one multi-tensor launch, not one per tensor.
-  std::vector<kernels::cuda::AdamTensor<float>> cuda_f32;
-  std::vector<kernels::cuda::AdamTensor<double>> cuda_f64;
-  Device cuda_device;
+  // The parameters of one dtype are updated by one multi-tensor call (one launch on a GPU).
+  std::vector<kernels::AdamTensor<float>> f32;
+  std::vector<kernels::AdamTensor<double>> f64;
+  Device device;
+  bool any = false;
   for (size_t i = 0; i < params().size(); ++i) {
     if (!has_grad(i)) continue;
     const Tensor& p = params()[i];
     const Tensor g = checked_grad(i);
+    AAFGAN_CHECK(!any || device == p.device(), "Adam: parameters on {} and {}", device.str(), p.device().str());
+    device = p.device();
+    any = true;
     const double t = static_cast<double>(++param_step(i));
     const double bias_correction1 = 1.0 - std::pow(opt_.beta1, t);
     const double bias_correction2 = 1.0 - std::pow(opt_.beta2, t);
@@ -42,26 +45,14 @@ void Adam::step() {
                                      T(opt_.beta2),        T(1.0 - opt_.beta2),
                                      T(opt_.weight_decay), T(std::sqrt(bias_correction2)),
                                      T(opt_.eps),          T(-step_size)};
-      if (p.device().is_cuda()) {
-        AAFGAN_CHECK(cuda_device.is_cpu() || cuda_device == p.device(), "Adam: parameters on {} and {}",
-                     cuda_device.str(), p.device().str());
-        cuda_device = p.device();
-        auto& list = [&]() -> std::vector<kernels::cuda::AdamTensor<T>>& {
-          if constexpr (std::is_same_v<T, float>) return cuda_f32; else return cuda_f64;
-        }();
-        list.push_back({p.data<T>(), g.data<T>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), p.numel(), c});
-        return;
-      }
-      kernels::cpu::adam_step<T>(p.numel(), p.data<T>(), g.data<T>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), c);
+      auto& list = [&]() -> std::vector<kernels::AdamTensor<T>>& {
+        if constexpr (std::is_same_v<T, float>) return f32; else return f64;
+      }();
+      list.push_back({p.data<T>(), g.data<T>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), p.numel(), c});
     });
   }
-  if (cuda_device.is_cuda()) {
-    void* stream = cuda_stream(cuda_device);
-    if (!cuda_f32.empty())
-      kernels::cuda::adam_step_multi_cuda<float>(cuda_f32.data(), static_cast<int64_t>(cuda_f32.size()), stream);
-    if (!cuda_f64.empty())
-      kernels::cuda::adam_step_multi_cuda<double>(cuda_f64.data(), static_cast<int64_t>(cuda_f64.size()), stream);
-  }
+  backend::adam_step_multi<float>(device, f32);
+  backend::adam_step_multi<double>(device, f64);
 }
 
 }  // namespace aafgan::optim

@@ -1,9 +1,8 @@
 #include "engine/optim/sgd.h"
 
 #include "engine/autograd.h"
-#include "engine/device.h"
-#include "kernels/cpu/optim.h"
-#include "kernels/cuda/optim.h"
+#include "engine/backend.h"
+#include "kernels/math/optim.h"
 
 namespace aafgan::optim {
 
@@ -31,11 +30,7 @@ void SGD::step() {
       using T = typename decltype(tag)::type;
       const kernels::SgdCoeffs<T> c{T(-lr()), T(opt_.momentum), T(1.0 - opt_.dampening), T(opt_.weight_decay),
                                     opt_.nesterov, first};
-      if (p.device().is_cuda())
-        kernels::cuda::sgd_step_cuda<T>(p.numel(), p.data<T>(), g.data<T>(), with_momentum ? buf.data<T>() : nullptr,
-                                        c, cuda_stream(p.device()));
-      else
-        kernels::cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), with_momentum ? buf.data<T>() : nullptr, c);
+      backend::sgd_step<T>(p, g, buf, c);
     });
   }
 }

@@ -5,7 +5,7 @@
 
 #include "kernels/cpu/parallel.h"
 
-// The element math must vectorise: GCC only if-converts the `cond ? a : b` of activation_math.h
+// The element math must vectorise: GCC only if-converts the `cond ? a : b` of kernels/math/activations.h
 // and vectorises sqrt when this file is built with -fno-math-errno -fno-trapping-math (see
 // kernels/CMakeLists.txt), and the loops below keep every element's work in one straight
 // `#pragma omp simd` loop over contiguous memory. Neither flag changes a result bit (no
@@ -264,7 +264,7 @@ void backward_loop(Range range, const T* x, const T* gy, T* gx, T* const* gparam
 }  // namespace
 
 template <typename T>
-void act_forward_cpu(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
+void act_forward(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
                      int64_t inner) {
   if (n <= 0) return;
   dispatch_act(act, [&](auto tag) {
@@ -273,7 +273,7 @@ void act_forward_cpu(Act act, Range range, const T* x, T* y, int64_t n, const T*
 }
 
 template <typename T>
-void act_backward_cpu(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
+void act_backward(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
                       const T* const* params, int64_t P, int64_t inner) {
   if (n <= 0) {
     // An empty batch still defines the parameter gradients: all zero.
@@ -286,13 +286,13 @@ void act_backward_cpu(Act act, Range range, const T* x, const T* gy, T* gx, T* c
   });
 }
 
-template void act_forward_cpu<float>(Act, Range, const float*, float*, int64_t, const float* const*, int64_t,
+template void act_forward<float>(Act, Range, const float*, float*, int64_t, const float* const*, int64_t,
                                      int64_t);
-template void act_forward_cpu<double>(Act, Range, const double*, double*, int64_t, const double* const*, int64_t,
+template void act_forward<double>(Act, Range, const double*, double*, int64_t, const double* const*, int64_t,
                                       int64_t);
-template void act_backward_cpu<float>(Act, Range, const float*, const float*, float*, float* const*, int64_t,
+template void act_backward<float>(Act, Range, const float*, const float*, float*, float* const*, int64_t,
                                       const float* const*, int64_t, int64_t);
-template void act_backward_cpu<double>(Act, Range, const double*, const double*, double*, double* const*, int64_t,
+template void act_backward<double>(Act, Range, const double*, const double*, double*, double* const*, int64_t,
                                        const double* const*, int64_t, int64_t);
 
 }  // namespace aafgan::kernels::cpu

@@ -1,5 +1,5 @@
 #pragma once
-// Elementary functions for the host side of kernels/activation_math.h, written so that GCC can
+// Elementary functions for the host side of kernels/math/activations.h, written so that GCC can
 // vectorise the CPU loops that call them: straight-line arithmetic, bit manipulation and
 // selects, no libm calls, no branches. glibc's expf/log1pf/tanh/hypot are opaque calls that
 // block vectorisation (and -ffast-math, which would let GCC substitute its own vector forms,

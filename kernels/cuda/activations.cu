@@ -1,4 +1,4 @@
-// CUDA kernels of the adaptive activations. The math is kernels/activation_math.h, the same
+// CUDA kernels of the adaptive activations. The math is kernels/math/activations.h, the same
 // functions the CPU loops call; this file only decides who computes which element, in which
 // precision, and how the parameter gradients are summed.
 //
@@ -23,7 +23,7 @@
 // The range variant is a template argument, so k = 2 or 4 is a constant and /k a multiply.
 //
 // f32 precision: the roots and quotients of the bi-hyperbolic family, MiDA and SHReLU use the
-// MUFU square root, reciprocal square root and reciprocal on the device (activation_math.h:
+// MUFU square root, reciprocal square root and reciprocal on the device (kernels/math/activations.h:
 // dev_hypot, hyp_inv, quot), exact to a few ulp while the element lies in the domain that
 // f32_fast_ok checks (|kλx| ≤ 2^40, kτ zero or within [2^-40, 2^40]: every realistic element;
 // for MiDA's backward also away from its knees at small τ). The hot loops evaluate every unit
@@ -201,7 +201,7 @@ __device__ __forceinline__ bool in_fast_range(float v) {
 }
 
 // Whether the f32 formulas of A may use the MUFU primitives for this element (see
-// activation_math.h, dev_hypot): then every square stays below 2^83 and every root and
+// kernels/math/activations.h, dev_hypot): then every square stays below 2^83 and every root and
 // denominator is 0 (guarded in the formulas) or at least 2^-48, far inside the normal range.
 // The argument expressions are the formulas' own (k·λ·x, k·τ, 2λ·softplus(x)), so the compiler
 // shares them with the formulas. Bwd: for the backward.
@@ -249,7 +249,7 @@ __device__ __forceinline__ bool unit_in_domain(const T (&xv)[V], const T (&pv)[V
 }
 
 // What a formula needs of one parameter slot that does not depend on x, formed once per slot
-// by the kernels that walk many elements of a slot: BHANA's normalisation (activation_math.h,
+// by the kernels that walk many elements of a slot: BHANA's normalisation (kernels/math/activations.h,
 // bhana_slot); nothing for the other functions.
 template <Act A, typename T>
 struct SlotConsts {};
@@ -990,7 +990,7 @@ void launch_backward_reduce(const T* x, const T* gy, T* gx, const GradPtrs<T>& g
   constexpr int np = act_param_count(A);
   const BackwardPlan pl = plan_backward(A, true, n, P, inner, sizeof(T));
   if (pl.workspace_bytes > 0 && (!workspace || workspace_bytes < pl.workspace_bytes))
-    throw std::runtime_error(std::string("act_backward_cuda(") + act_name(A) + ", " + sizes_str(n, P, inner) +
+    throw std::runtime_error(std::string("act_backward(") + act_name(A) + ", " + sizes_str(n, P, inner) +
                              "): the workspace holds " + std::to_string(workspace ? workspace_bytes : 0) +
                              " bytes, act_backward_workspace_bytes asks for " +
                              std::to_string(pl.workspace_bytes));
@@ -1050,9 +1050,9 @@ void launch_backward(const T* x, const T* gy, T* gx, T* const* gparams, int64_t 
 }  // namespace
 
 template <typename T>
-void act_forward_cuda(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
+void act_forward(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
                       int64_t inner, void* stream) {
-  check_sizes("act_forward_cuda", act, n, P, inner);
+  check_sizes("act_forward", act, n, P, inner);
   if (n == 0) return;
   dispatch_act(act, [&](auto tag) {
     constexpr Act A = decltype(tag)::value;
@@ -1071,10 +1071,10 @@ size_t act_backward_workspace_bytes(Act act, int64_t n, int64_t P, int64_t inner
 }
 
 template <typename T>
-void act_backward_cuda(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
+void act_backward(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
                        const T* const* params, int64_t P, int64_t inner, void* workspace, size_t workspace_bytes,
                        void* stream) {
-  check_sizes("act_backward_cuda", act, n, P, inner);
+  check_sizes("act_backward", act, n, P, inner);
   const cudaStream_t s = as_stream(stream);
   if (n == 0) {
     // An empty batch still defines the parameter gradients: all zero (all-zero bits are 0.0).
@@ -1098,13 +1098,13 @@ void act_backward_cuda(Act act, Range range, const T* x, const T* gy, T* gx, T* 
   });
 }
 
-template void act_forward_cuda<float>(Act, Range, const float*, float*, int64_t, const float* const*, int64_t,
+template void act_forward<float>(Act, Range, const float*, float*, int64_t, const float* const*, int64_t,
                                       int64_t, void*);
-template void act_forward_cuda<double>(Act, Range, const double*, double*, int64_t, const double* const*, int64_t,
+template void act_forward<double>(Act, Range, const double*, double*, int64_t, const double* const*, int64_t,
                                        int64_t, void*);
-template void act_backward_cuda<float>(Act, Range, const float*, const float*, float*, float* const*, int64_t,
+template void act_backward<float>(Act, Range, const float*, const float*, float*, float* const*, int64_t,
                                        const float* const*, int64_t, int64_t, void*, size_t, void*);
-template void act_backward_cuda<double>(Act, Range, const double*, const double*, double*, double* const*, int64_t,
+template void act_backward<double>(Act, Range, const double*, const double*, double*, double* const*, int64_t,
                                         const double* const*, int64_t, int64_t, void*, size_t, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -1,6 +1,6 @@
 #pragma once
 // Fused CUDA kernels of the adaptive activations: the twins of kernels/cpu/activations.h, with
-// the same math (kernels/activation_math.h), layout and argument order, plus a stream. This
+// the same math (kernels/math/activations.h), layout and argument order, plus a stream. This
 // header needs no CUDA headers, so plain C++ code can call it.
 //
 // Layout: x holds n = B·P·inner elements, viewed as [B, P, inner]; element i uses parameter
@@ -16,16 +16,16 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/activation_math.h"
+#include "kernels/math/activations.h"
 
 namespace aafgan::kernels::cuda {
 
 // y = f(x).
 template <typename T>
-void act_forward_cuda(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
+void act_forward(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
                       int64_t inner, void* stream = nullptr);
 
-// Device bytes of scratch act_backward_cuda needs for these sizes (0 when none): the per-block
+// Device bytes of scratch act_backward needs for these sizes (0 when none): the per-block
 // partial sums of the parameter gradients. Depends only on the sizes and the element size
 // (sizeof(T)), so a caller can size the buffer once per layer.
 size_t act_backward_workspace_bytes(Act act, int64_t n, int64_t P, int64_t inner, size_t elem_bytes);
@@ -38,18 +38,18 @@ size_t act_backward_workspace_bytes(Act act, int64_t n, int64_t P, int64_t inner
 // `workspace` is a device buffer of at least act_backward_workspace_bytes(...) bytes (it may
 // be null when that is 0); it is only used by work enqueued on `stream`.
 template <typename T>
-void act_backward_cuda(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
+void act_backward(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
                        const T* const* params, int64_t P, int64_t inner, void* workspace, size_t workspace_bytes,
                        void* stream = nullptr);
 
-extern template void act_forward_cuda<float>(Act, Range, const float*, float*, int64_t, const float* const*,
+extern template void act_forward<float>(Act, Range, const float*, float*, int64_t, const float* const*,
                                              int64_t, int64_t, void*);
-extern template void act_forward_cuda<double>(Act, Range, const double*, double*, int64_t, const double* const*,
+extern template void act_forward<double>(Act, Range, const double*, double*, int64_t, const double* const*,
                                               int64_t, int64_t, void*);
-extern template void act_backward_cuda<float>(Act, Range, const float*, const float*, float*, float* const*,
+extern template void act_backward<float>(Act, Range, const float*, const float*, float*, float* const*,
                                               int64_t, const float* const*, int64_t, int64_t, void*, size_t,
                                               void*);
-extern template void act_backward_cuda<double>(Act, Range, const double*, const double*, double*, double* const*,
+extern template void act_backward<double>(Act, Range, const double*, const double*, double*, double* const*,
                                                int64_t, const double* const*, int64_t, int64_t, void*, size_t,
                                                void*);
 

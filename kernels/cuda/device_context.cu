@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda/cudnn_conv.h"
+#include "kernels/cuda/conv.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/runtime_libs_internal.h"
 

@@ -4,7 +4,7 @@
 // the process (never destroyed: tearing CUDA down from static destructors races the driver's
 // own shutdown). This header needs no CUDA headers; the handles stay inside kernels/cuda.
 //
-// Everything in kernels/cuda/blas.h, cudnn_conv.h and cudnn_batchnorm.h runs on the CURRENT
+// Everything in kernels/cuda/gemm.h, cudnn_conv.h and cudnn_batchnorm.h runs on the CURRENT
 // device's context stream, and the caching allocator (device_allocator.h) relies on that:
 // work enqueued on one stream runs in order, so a block freed after being used by work on the
 // context stream can be handed to later work on the same stream without synchronising. Code
@@ -24,10 +24,6 @@
 
 namespace aafgan::kernels::cuda {
 
-// How an operation combines its result with what the output buffer already holds: overwrite
-// it (beta = 0: the old contents are never read, even NaN is fine) or add to it (beta = 1,
-// e.g. accumulating a gradient).
-enum class WriteMode { overwrite, accumulate };
 
 // Makes device `index` current for this host thread (cudaSetDevice), after checking that it
 // exists; its context is created on first use.

@@ -11,7 +11,7 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/elementwise.h"
-#include "kernels/op_math.h"
+#include "kernels/math/elementwise.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -19,15 +19,7 @@ using namespace ops_detail;
 
 namespace {
 
-constexpr int kMaxDims = cpu::kMaxBroadcastDims;
-
-template <BinaryOp Op, typename T>
-__device__ __forceinline__ T apply_binary(T a, T b) {
-  if constexpr (Op == BinaryOp::add) return a + b;
-  else if constexpr (Op == BinaryOp::sub) return a - b;
-  else if constexpr (Op == BinaryOp::mul) return a * b;
-  else return a / b;
-}
+constexpr int kMaxDims = kMaxBroadcastDims;
 
 // A broadcast after merging: dimensions innermost first, each operand's strides in elements.
 struct BcastPlan {
@@ -52,7 +44,7 @@ __global__ void __launch_bounds__(kThreads)
     load_unit<T>(a + i0, count, vec, av);
     load_unit<T>(b + i0, count, vec, bv);
 #pragma unroll
-    for (int l = 0; l < V; ++l) ov[l] = apply_binary<Op>(av[l], bv[l]);
+    for (int l = 0; l < V; ++l) ov[l] = binary_apply<Op>(av[l], bv[l]);
     store_unit<T>(out + i0, count, vec, ov);
   }
 }
@@ -72,7 +64,7 @@ __global__ void __launch_bounds__(kThreads)
         rem = q;
       }
     }
-    out[o] = apply_binary<Op>(a[ia], b[ib]);
+    out[o] = binary_apply<Op>(a[ia], b[ib]);
   }
 }
 
@@ -220,7 +212,7 @@ void launch_copy_rows(void* dst, int64_t dst_pitch, const void* src, int64_t src
                       int64_t row_bytes, const Sizes& sizes, cudaStream_t s) {
   constexpr int64_t W = sizeof(U);
   const int64_t row_units = row_bytes / W, total = rows * row_units;
-  check_count("copy_rows_cuda", total, sizes);
+  check_count("copy_rows", total, sizes);
   const dim3 grid(blocks_for(total));
   copy_rows_kernel<U><<<grid, kThreads, 0, s>>>(static_cast<U*>(dst), static_cast<uint64_t>(dst_pitch / W),
                                                static_cast<const U*>(src), static_cast<uint64_t>(src_pitch / W),
@@ -232,27 +224,17 @@ void launch_copy_rows(void* dst, int64_t dst_pitch, const void* src, int64_t src
 
 }  // namespace
 
-const char* binary_op_name(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::add: return "add";
-    case BinaryOp::sub: return "sub";
-    case BinaryOp::mul: return "mul";
-    case BinaryOp::div: return "div";
-  }
-  return "?";
-}
-
 template <typename T>
-void binary_cuda(BinaryOp op, const T* a, const T* b, T* out, const BroadcastIndex& index, void* stream) {
+void binary(BinaryOp op, const T* a, const T* b, T* out, const BroadcastIndex& index, void* stream) {
   const auto sizes = [&] { return std::string(binary_op_name(op)) + ", " + index_str(index); };
-  if (index.ndim < 0 || index.ndim > kMaxDims) bad_args("binary_cuda", sizes(), "at most 5 dimensions");
+  if (index.ndim < 0 || index.ndim > kMaxDims) bad_args("binary", sizes(), "at most 5 dimensions");
   int64_t n = 1;
   for (int d = 0; d < index.ndim; ++d) {
     if (index.dims[d] < 0 || index.a_stride[d] < 0 || index.b_stride[d] < 0)
-      bad_args("binary_cuda", sizes(), "negative size or stride");
-    check_count("binary_cuda", index.dims[d], sizes);
+      bad_args("binary", sizes(), "negative size or stride");
+    check_count("binary", index.dims[d], sizes);
     n *= index.dims[d];
-    check_count("binary_cuda", n, sizes);
+    check_count("binary", n, sizes);
   }
   if (n == 0) return;
   const cudaStream_t s = as_stream(stream);
@@ -265,29 +247,29 @@ void binary_cuda(BinaryOp op, const T* a, const T* b, T* out, const BroadcastInd
 }
 
 template <typename T>
-void affine_cuda(const T* x, T* y, int64_t n, double scale, double shift, void* stream) {
-  launch_scalar_map<T, true>("affine_cuda", x, y, n, static_cast<T>(scale), static_cast<T>(shift), stream);
+void affine(const T* x, T* y, int64_t n, double scale, double shift, void* stream) {
+  launch_scalar_map<T, true>("affine", x, y, n, static_cast<T>(scale), static_cast<T>(shift), stream);
 }
 
 template <typename T>
-void rdiv_cuda(double s, const T* x, T* y, int64_t n, void* stream) {
-  launch_scalar_map<T, false>("rdiv_cuda", x, y, n, static_cast<T>(s), T(0), stream);
+void rdiv(double s, const T* x, T* y, int64_t n, void* stream) {
+  launch_scalar_map<T, false>("rdiv", x, y, n, static_cast<T>(s), T(0), stream);
 }
 
 template <typename T>
-void fill_cuda(T* out, int64_t n, double value, void* stream) {
-  launch_fill<T>("fill_cuda", out, n, static_cast<T>(value), nullptr, stream);
+void fill(T* out, int64_t n, double value, void* stream) {
+  launch_fill<T>("fill", out, n, static_cast<T>(value), nullptr, stream);
 }
 
 template <typename T>
-void fill_from_device_cuda(T* out, int64_t n, const T* value, void* stream) {
-  if (!value && n > 0) bad_args("fill_from_device_cuda", NStr{n}(), "the value pointer is null");
-  launch_fill<T>("fill_from_device_cuda", out, n, T(0), value, stream);
+void fill_from_device(T* out, int64_t n, const T* value, void* stream) {
+  if (!value && n > 0) bad_args("fill_from_device", NStr{n}(), "the value pointer is null");
+  launch_fill<T>("fill_from_device", out, n, T(0), value, stream);
 }
 
 template <typename S, typename D>
-void convert_cuda(const S* src, D* dst, int64_t n, void* stream) {
-  check_count("convert_cuda", n, NStr{n});
+void convert(const S* src, D* dst, int64_t n, void* stream) {
+  check_count("convert", n, NStr{n});
   if (n == 0) return;
   const dim3 grid(blocks_for(n));
   convert_kernel<S, D><<<grid, kThreads, 0, as_stream(stream)>>>(src, dst, static_cast<uint32_t>(n));
@@ -295,16 +277,16 @@ void convert_cuda(const S* src, D* dst, int64_t n, void* stream) {
   check_launch("convert_kernel", types.c_str(), grid, NStr{n});
 }
 
-void copy_rows_cuda(void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
+void copy_rows(void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
                     int64_t row_bytes, void* stream) {
   const auto sizes = [&] {
     return "rows=" + std::to_string(rows) + ", row_bytes=" + std::to_string(row_bytes) +
            ", dst_pitch=" + std::to_string(dst_pitch) + ", src_pitch=" + std::to_string(src_pitch);
   };
-  if (rows < 0 || row_bytes < 0) bad_args("copy_rows_cuda", sizes(), "negative size");
+  if (rows < 0 || row_bytes < 0) bad_args("copy_rows", sizes(), "negative size");
   if (rows == 0 || row_bytes == 0) return;
   if (dst_pitch < 0 || src_pitch < 0 || (rows > 1 && (dst_pitch < row_bytes || src_pitch < row_bytes)))
-    bad_args("copy_rows_cuda", sizes(), "a pitch is smaller than a row");
+    bad_args("copy_rows", sizes(), "a pitch is smaller than a row");
   const uint64_t all = reinterpret_cast<uintptr_t>(dst) | reinterpret_cast<uintptr_t>(src) |
                        static_cast<uint64_t>(dst_pitch) | static_cast<uint64_t>(src_pitch) |
                        static_cast<uint64_t>(row_bytes);
@@ -317,17 +299,17 @@ void copy_rows_cuda(void* dst, int64_t dst_pitch, const void* src, int64_t src_p
 }
 
 template <typename T>
-void expand_dim_cuda(const T* g, T* gx, int64_t outer, int64_t size, int64_t inner, void* stream) {
+void expand_dim(const T* g, T* gx, int64_t outer, int64_t size, int64_t inner, void* stream) {
   const auto sizes = [&] {
     return "outer=" + std::to_string(outer) + ", size=" + std::to_string(size) + ", inner=" + std::to_string(inner);
   };
-  if (outer < 0 || size < 0 || inner < 0) bad_args("expand_dim_cuda", sizes(), "negative size");
+  if (outer < 0 || size < 0 || inner < 0) bad_args("expand_dim", sizes(), "negative size");
   if (outer == 0 || size == 0 || inner == 0) return;
-  check_count("expand_dim_cuda", outer, sizes);
-  check_count("expand_dim_cuda", size, sizes);
-  check_count("expand_dim_cuda", inner, sizes);
-  check_count("expand_dim_cuda", outer * size, sizes);
-  check_count("expand_dim_cuda", outer * size * inner, sizes);
+  check_count("expand_dim", outer, sizes);
+  check_count("expand_dim", size, sizes);
+  check_count("expand_dim", inner, sizes);
+  check_count("expand_dim", outer * size, sizes);
+  check_count("expand_dim", outer * size * inner, sizes);
   const int64_t n = outer * size * inner;
   const dim3 grid(blocks_for(n));
   expand_dim_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(
@@ -336,19 +318,19 @@ void expand_dim_cuda(const T* g, T* gx, int64_t outer, int64_t size, int64_t inn
   check_launch("expand_dim_kernel", type_name<T>(), grid, sizes);
 }
 
-template void binary_cuda<float>(BinaryOp, const float*, const float*, float*, const BroadcastIndex&, void*);
-template void binary_cuda<double>(BinaryOp, const double*, const double*, double*, const BroadcastIndex&, void*);
-template void affine_cuda<float>(const float*, float*, int64_t, double, double, void*);
-template void affine_cuda<double>(const double*, double*, int64_t, double, double, void*);
-template void rdiv_cuda<float>(double, const float*, float*, int64_t, void*);
-template void rdiv_cuda<double>(double, const double*, double*, int64_t, void*);
-template void fill_cuda<float>(float*, int64_t, double, void*);
-template void fill_cuda<double>(double*, int64_t, double, void*);
-template void fill_from_device_cuda<float>(float*, int64_t, const float*, void*);
-template void fill_from_device_cuda<double>(double*, int64_t, const double*, void*);
-template void convert_cuda<float, double>(const float*, double*, int64_t, void*);
-template void convert_cuda<double, float>(const double*, float*, int64_t, void*);
-template void expand_dim_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, void*);
-template void expand_dim_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, void*);
+template void binary<float>(BinaryOp, const float*, const float*, float*, const BroadcastIndex&, void*);
+template void binary<double>(BinaryOp, const double*, const double*, double*, const BroadcastIndex&, void*);
+template void affine<float>(const float*, float*, int64_t, double, double, void*);
+template void affine<double>(const double*, double*, int64_t, double, double, void*);
+template void rdiv<float>(double, const float*, float*, int64_t, void*);
+template void rdiv<double>(double, const double*, double*, int64_t, void*);
+template void fill<float>(float*, int64_t, double, void*);
+template void fill<double>(double*, int64_t, double, void*);
+template void fill_from_device<float>(float*, int64_t, const float*, void*);
+template void fill_from_device<double>(double*, int64_t, const double*, void*);
+template void convert<float, double>(const float*, double*, int64_t, void*);
+template void convert<double, float>(const double*, float*, int64_t, void*);
+template void expand_dim<float>(const float*, float*, int64_t, int64_t, int64_t, void*);
+template void expand_dim<double>(const double*, double*, int64_t, int64_t, int64_t, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -2,7 +2,7 @@
 // CUDA kernels of the engine's elementwise arithmetic and data movement: broadcasting binary
 // ops, affine, rdiv, fills, dtype conversion, the strided row copy of concat and the expansion of
 // a reduced dimension (sum's backward). The twins of engine/ops/arithmetic.cpp, shape_ops.cpp,
-// reduce.cpp (backward) and Tensor::fill_/copy_, with the same formulas (kernels/op_math.h) and
+// reduce.cpp (backward) and Tensor::fill_/copy_, with the same formulas (kernels/math/*.h) and
 // the same results to the bit: each output element is one correctly rounded operation, or the
 // same sequence of them, on both devices.
 //
@@ -15,18 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/cpu/broadcast.h"
+#include "kernels/math/elementwise.h"
 
 namespace aafgan::kernels::cuda {
 
-enum class BinaryOp { add, sub, mul, div };
-const char* binary_op_name(BinaryOp op);
-
-// The index map of a broadcast, as the CPU builds it (cpu::make_broadcast_index(out_ndim,
-// out_dims, a_ndim, a_dims, b_ndim, b_dims)): the output dims and each operand's element
-// strides, 0 along the dimensions it is broadcast over. Passed by value to the kernel.
-using BroadcastIndex = cpu::BroadcastIndex;
-
+// `index` is the map of a broadcast (kernels/math/broadcast.h), passed by value to the kernel.
 // out[o] = a[ia] op b[ib] over the output of `index` (contiguous), a single correctly rounded
 // operation per element, as the CPU. Same-shape operands take a flat kernel with 16-byte accesses
 // where aligned; a broadcast first merges the dimensions that are contiguous in both operands
@@ -34,57 +27,57 @@ using BroadcastIndex = cpu::BroadcastIndex;
 // operands' elements from its output index. out may be a (or b) when that operand has the
 // output's shape (in-place updates).
 template <typename T>
-void binary_cuda(BinaryOp op, const T* a, const T* b, T* out, const BroadcastIndex& index, void* stream = nullptr);
+void binary(BinaryOp op, const T* a, const T* b, T* out, const BroadcastIndex& index, void* stream = nullptr);
 
 // y = T(scale)·x + T(shift), each operation rounded (no FMA), as the CPU's affine. y may be x.
 template <typename T>
-void affine_cuda(const T* x, T* y, int64_t n, double scale, double shift, void* stream = nullptr);
+void affine(const T* x, T* y, int64_t n, double scale, double shift, void* stream = nullptr);
 
 // y = T(s) / x. y may be x.
 template <typename T>
-void rdiv_cuda(double s, const T* x, T* y, int64_t n, void* stream = nullptr);
+void rdiv(double s, const T* x, T* y, int64_t n, void* stream = nullptr);
 
 // out[i] = T(value) (Tensor::fill_).
 template <typename T>
-void fill_cuda(T* out, int64_t n, double value, void* stream = nullptr);
+void fill(T* out, int64_t n, double value, void* stream = nullptr);
 
 // out[i] = *value, `value` a device pointer to one element: sum's backward (Tensor::full of the
 // upstream gradient) without reading it on the host.
 template <typename T>
-void fill_from_device_cuda(T* out, int64_t n, const T* value, void* stream = nullptr);
+void fill_from_device(T* out, int64_t n, const T* value, void* stream = nullptr);
 
 // dst[i] = D(src[i]): f32 → f64 exactly, f64 → f32 rounded to nearest even (Tensor::to/copy_).
 // Instantiated for <float, double> and <double, float>; same-type copies are cudaMemcpyAsync's.
 template <typename S, typename D>
-void convert_cuda(const S* src, D* dst, int64_t n, void* stream = nullptr);
+void convert(const S* src, D* dst, int64_t n, void* stream = nullptr);
 
 // `rows` rows of `row_bytes` bytes each: row r goes from src + r·src_pitch to dst + r·dst_pitch
 // (all in bytes). concat copies each input [outer, width·inner] into its column slice of the
 // output this way, and its backward copies the slice back out. The regions must not overlap.
 // Moves 16, 8, 4, 2 or 1 bytes at a time: the widest that divides both pointers, both pitches
 // and row_bytes.
-void copy_rows_cuda(void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
+void copy_rows(void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
                     int64_t row_bytes, void* stream = nullptr);
 
 // gx[(o·size + k)·inner + i] = g[o·inner + i]: sum(x, dim)'s backward, x viewed as
 // [outer, size, inner].
 template <typename T>
-void expand_dim_cuda(const T* g, T* gx, int64_t outer, int64_t size, int64_t inner, void* stream = nullptr);
+void expand_dim(const T* g, T* gx, int64_t outer, int64_t size, int64_t inner, void* stream = nullptr);
 
-extern template void binary_cuda<float>(BinaryOp, const float*, const float*, float*, const BroadcastIndex&, void*);
-extern template void binary_cuda<double>(BinaryOp, const double*, const double*, double*, const BroadcastIndex&,
+extern template void binary<float>(BinaryOp, const float*, const float*, float*, const BroadcastIndex&, void*);
+extern template void binary<double>(BinaryOp, const double*, const double*, double*, const BroadcastIndex&,
                                          void*);
-extern template void affine_cuda<float>(const float*, float*, int64_t, double, double, void*);
-extern template void affine_cuda<double>(const double*, double*, int64_t, double, double, void*);
-extern template void rdiv_cuda<float>(double, const float*, float*, int64_t, void*);
-extern template void rdiv_cuda<double>(double, const double*, double*, int64_t, void*);
-extern template void fill_cuda<float>(float*, int64_t, double, void*);
-extern template void fill_cuda<double>(double*, int64_t, double, void*);
-extern template void fill_from_device_cuda<float>(float*, int64_t, const float*, void*);
-extern template void fill_from_device_cuda<double>(double*, int64_t, const double*, void*);
-extern template void convert_cuda<float, double>(const float*, double*, int64_t, void*);
-extern template void convert_cuda<double, float>(const double*, float*, int64_t, void*);
-extern template void expand_dim_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, void*);
-extern template void expand_dim_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, void*);
+extern template void affine<float>(const float*, float*, int64_t, double, double, void*);
+extern template void affine<double>(const double*, double*, int64_t, double, double, void*);
+extern template void rdiv<float>(double, const float*, float*, int64_t, void*);
+extern template void rdiv<double>(double, const double*, double*, int64_t, void*);
+extern template void fill<float>(float*, int64_t, double, void*);
+extern template void fill<double>(double*, int64_t, double, void*);
+extern template void fill_from_device<float>(float*, int64_t, const float*, void*);
+extern template void fill_from_device<double>(double*, int64_t, const double*, void*);
+extern template void convert<float, double>(const float*, double*, int64_t, void*);
+extern template void convert<double, float>(const double*, float*, int64_t, void*);
+extern template void expand_dim<float>(const float*, float*, int64_t, int64_t, int64_t, void*);
+extern template void expand_dim<double>(const double*, double*, int64_t, int64_t, int64_t, void*);
 
 }  // namespace aafgan::kernels::cuda

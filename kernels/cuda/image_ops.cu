@@ -7,7 +7,7 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/image_ops.h"
-#include "kernels/op_math.h"
+#include "kernels/math/rounding.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -286,11 +286,11 @@ InterpGeom make_interp_geom(const char* fn, int64_t planes, int64_t h, int64_t w
 // --- entry points -----------------------------------------------------------------------------------
 
 template <typename T>
-void avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
+void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
                              int padding, bool count_include_pad, void* stream) {
   const auto sizes = [&] { return avg_str(planes, h, w, kernel, stride, padding, count_include_pad); };
   int64_t n_in = 0, n_out = 0;
-  const AvgGeom g = make_avg_geom("avg_pool2d_forward_cuda", planes, h, w, kernel, stride, padding,
+  const AvgGeom g = make_avg_geom("avg_pool2d_forward", planes, h, w, kernel, stride, padding,
                                   count_include_pad, n_in, n_out, sizes);
   if (n_out == 0) return;
   const dim3 grid(blocks_for(n_out));
@@ -299,11 +299,11 @@ void avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_
 }
 
 template <typename T>
-void avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
+void avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
                               int padding, bool count_include_pad, void* stream) {
   const auto sizes = [&] { return avg_str(planes, h, w, kernel, stride, padding, count_include_pad); };
   int64_t n_in = 0, n_out = 0;
-  const AvgGeom g = make_avg_geom("avg_pool2d_backward_cuda", planes, h, w, kernel, stride, padding,
+  const AvgGeom g = make_avg_geom("avg_pool2d_backward", planes, h, w, kernel, stride, padding,
                                   count_include_pad, n_in, n_out, sizes);
   if (n_in == 0) return;
   const dim3 grid(blocks_for(n_in));
@@ -312,9 +312,9 @@ void avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int
 }
 
 template <typename T>
-void global_avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t plane, void* stream) {
+void global_avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t plane, void* stream) {
   const GlobalStr sizes{planes, plane};
-  check_global("global_avg_pool2d_forward_cuda", planes, plane, sizes);
+  check_global("global_avg_pool2d_forward", planes, plane, sizes);
   if (planes == 0) return;
   if (plane <= kGlobalPoolSeqMax) {
     const dim3 grid(blocks_for(planes));
@@ -330,9 +330,9 @@ void global_avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t pl
 }
 
 template <typename T>
-void global_avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream) {
+void global_avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream) {
   const GlobalStr sizes{planes, plane};
-  check_global("global_avg_pool2d_backward_cuda", planes, plane, sizes);
+  check_global("global_avg_pool2d_backward", planes, plane, sizes);
   const int64_t n = planes * plane;
   if (n == 0) return;
   const dim3 grid(blocks_for(n));
@@ -342,12 +342,12 @@ void global_avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t
 }
 
 template <typename T>
-void interpolate_bilinear_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+void interpolate_bilinear_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
                                        int64_t out_w, void* stream) {
   const auto sizes = [&] { return interp_str(planes, h, w, out_h, out_w); };
   int64_t n_in = 0, n_out = 0;
   const InterpGeom g =
-      make_interp_geom("interpolate_bilinear_forward_cuda", planes, h, w, out_h, out_w, n_in, n_out, sizes);
+      make_interp_geom("interpolate_bilinear_forward", planes, h, w, out_h, out_w, n_in, n_out, sizes);
   if (n_out == 0) return;
   const dim3 grid(blocks_for(n_out));
   interpolate_forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, static_cast<uint32_t>(n_out), g);
@@ -355,37 +355,37 @@ void interpolate_bilinear_forward_cuda(const T* x, T* y, int64_t planes, int64_t
 }
 
 template <typename T>
-void interpolate_bilinear_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+void interpolate_bilinear_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int64_t out_h,
                                         int64_t out_w, void* stream) {
   const auto sizes = [&] { return interp_str(planes, h, w, out_h, out_w); };
   int64_t n_in = 0, n_out = 0;
   const InterpGeom g =
-      make_interp_geom("interpolate_bilinear_backward_cuda", planes, h, w, out_h, out_w, n_in, n_out, sizes);
+      make_interp_geom("interpolate_bilinear_backward", planes, h, w, out_h, out_w, n_in, n_out, sizes);
   if (n_in == 0) return;
   const dim3 grid(blocks_for(n_in));
   interpolate_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(gy, gx, static_cast<uint32_t>(n_in), g);
   check_launch("interpolate_bilinear_backward_kernel", type_name<T>(), grid, sizes);
 }
 
-template void avg_pool2d_forward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int, bool,
+template void avg_pool2d_forward<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int, bool,
                                              void*);
-template void avg_pool2d_forward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int, bool,
+template void avg_pool2d_forward<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int, bool,
                                               void*);
-template void avg_pool2d_backward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int, bool,
+template void avg_pool2d_backward<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int, bool,
                                               void*);
-template void avg_pool2d_backward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int, bool,
+template void avg_pool2d_backward<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int, bool,
                                                void*);
-template void global_avg_pool2d_forward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
-template void global_avg_pool2d_forward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
-template void global_avg_pool2d_backward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
-template void global_avg_pool2d_backward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
-template void interpolate_bilinear_forward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t,
+template void global_avg_pool2d_forward<float>(const float*, float*, int64_t, int64_t, void*);
+template void global_avg_pool2d_forward<double>(const double*, double*, int64_t, int64_t, void*);
+template void global_avg_pool2d_backward<float>(const float*, float*, int64_t, int64_t, void*);
+template void global_avg_pool2d_backward<double>(const double*, double*, int64_t, int64_t, void*);
+template void interpolate_bilinear_forward<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t,
                                                        int64_t, void*);
-template void interpolate_bilinear_forward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t,
+template void interpolate_bilinear_forward<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t,
                                                         int64_t, void*);
-template void interpolate_bilinear_backward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t,
+template void interpolate_bilinear_backward<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t,
                                                         int64_t, void*);
-template void interpolate_bilinear_backward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t,
+template void interpolate_bilinear_backward<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t,
                                                          int64_t, void*);
 
 }  // namespace aafgan::kernels::cuda

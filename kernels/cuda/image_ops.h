@@ -4,7 +4,7 @@
 // planes = N·C contiguous [h, w] images. Max pooling with padding is in pool.h.
 //
 // Each kernel mirrors its CPU op's arithmetic: the same terms, added in the same order, in the
-// same precision, every product and sum rounded on its own (mul_rn/add_rn of kernels/op_math.h,
+// same precision, every product and sum rounded on its own (mul_rn/add_rn of kernels/math/*.h,
 // never fused into an FMA; the CPU build has -ffp-contract=off), so results are the CPU's bits:
 // - avg_pool2d forward: one thread per output sums each window row in double (ascending
 //   columns, from +0), then those row sums (ascending rows, from +0), and multiplies by the
@@ -32,68 +32,13 @@
 // failed launches throw std::runtime_error naming the function or kernel and the sizes.
 #include <cstdint>
 
-#include "kernels/hd.h"
-#include "kernels/op_math.h"
+#include "kernels/math/image_ops.h"
 
 namespace aafgan::kernels::cuda {
 
-// --- the bilinear taps, shared with the CPU op (engine/ops/interpolate.cpp) ----------------------
-
-// Where output row (or column) i of `out` reads from an input of `in`: source indices i0 ≤ i1
-// and their weights l0 + l1 = 1. PyTorch's compute_source_index_and_lambda for
-// align_corners=False, in T as PyTorch computes it: source = (i + 0.5)·in/out − 0.5, clamped
-// below at 0; i1 = i0 + 1 except at the last input index; an equal size copies (i0 = i1 = i).
-template <typename T>
-struct BilinearTap {
-  int64_t i0, i1;
-  T l0, l1;
-};
-
-template <typename T>
-AAFGAN_HD T bilinear_div_rn(T a, T b) {
-#if defined(__CUDA_ARCH__)
-  if constexpr (sizeof(T) == 4)
-    return __fdiv_rn(a, b);
-  else
-    return __ddiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
-
-template <typename T>
-AAFGAN_HD BilinearTap<T> bilinear_tap(int64_t i, int64_t in, int64_t out) {
-  BilinearTap<T> t;
-  if (in == out) {
-    t.i0 = t.i1 = i;
-    t.l0 = T(1);
-    t.l1 = T(0);
-    return t;
-  }
-  const T scale = bilinear_div_rn(static_cast<T>(in), static_cast<T>(out));
-  const T raw = sub_rn(mul_rn(scale, add_rn(static_cast<T>(i), T(0.5))), T(0.5));
-  const T src = raw < T(0) ? T(0) : raw;  // std::max(raw, 0)
-  const int64_t trunc = static_cast<int64_t>(src);
-  t.i0 = in - 1 < trunc ? in - 1 : trunc;  // std::min(trunc, in − 1)
-  t.i1 = t.i0 < in - 1 ? t.i0 + 1 : t.i0;
-  const T frac = sub_rn(src, static_cast<T>(t.i0));
-  const T lo = frac < T(0) ? T(0) : frac;  // std::min(std::max(frac, 0), 1)
-  t.l1 = T(1) < lo ? T(1) : lo;
-  t.l0 = sub_rn(T(1), t.l1);
-  return t;
-}
-
-// One output value from its four neighbours x_rc (r: the row tap, c: the column tap), PyTorch's
-// order: along the width in each row, then between the rows.
-template <typename T>
-AAFGAN_HD T bilinear_mix(T x00, T x01, T x10, T x11, T a0, T a1, T b0, T b1) {
-  return add_rn(mul_rn(add_rn(mul_rn(x00, b0), mul_rn(x01, b1)), a0),
-                mul_rn(add_rn(mul_rn(x10, b0), mul_rn(x11, b1)), a1));
-}
-
 // --- kernels ---------------------------------------------------------------------------------
 
-// global_avg_pool2d_forward_cuda adds a plane in one thread, in the CPU's order, up to this size.
+// global_avg_pool2d_forward adds a plane in one thread, in the CPU's order, up to this size.
 constexpr int64_t kGlobalPoolSeqMax = 1024;
 
 // avg_pool2d: x [planes, h, w] → y [planes, oh, ow], window k×k, stride s (0 means s = k),
@@ -101,48 +46,48 @@ constexpr int64_t kGlobalPoolSeqMax = 1024;
 // is divided by the padded cells it covers when count_include_pad, else by its input cells
 // (engine/ops/image_ops.h).
 template <typename T>
-void avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
+void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
                              int padding, bool count_include_pad, void* stream = nullptr);
 // gx [planes, h, w] from gy [planes, oh, ow]; every element of gx is written.
 template <typename T>
-void avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
+void avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
                               int padding, bool count_include_pad, void* stream = nullptr);
 
 // global_avg_pool2d: x [planes, plane] → y [planes], the mean of each plane (plane ≥ 1).
 template <typename T>
-void global_avg_pool2d_forward_cuda(const T* x, T* y, int64_t planes, int64_t plane, void* stream = nullptr);
+void global_avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t plane, void* stream = nullptr);
 // gx [planes, plane] = gy[pl] / plane.
 template <typename T>
-void global_avg_pool2d_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream = nullptr);
+void global_avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream = nullptr);
 
 // interpolate_bilinear: x [planes, h, w] → y [planes, out_h, out_w] (all sizes ≥ 1).
 template <typename T>
-void interpolate_bilinear_forward_cuda(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+void interpolate_bilinear_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
                                        int64_t out_w, void* stream = nullptr);
 // gx [planes, h, w] from gy [planes, out_h, out_w]; every element of gx is written.
 template <typename T>
-void interpolate_bilinear_backward_cuda(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+void interpolate_bilinear_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int64_t out_h,
                                         int64_t out_w, void* stream = nullptr);
 
-extern template void avg_pool2d_forward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int,
+extern template void avg_pool2d_forward<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int,
                                                     bool, void*);
-extern template void avg_pool2d_forward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int,
+extern template void avg_pool2d_forward<double>(const double*, double*, int64_t, int64_t, int64_t, int, int, int,
                                                      bool, void*);
-extern template void avg_pool2d_backward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int,
+extern template void avg_pool2d_backward<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int,
                                                      bool, void*);
-extern template void avg_pool2d_backward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, int, int,
+extern template void avg_pool2d_backward<double>(const double*, double*, int64_t, int64_t, int64_t, int, int,
                                                       int, bool, void*);
-extern template void global_avg_pool2d_forward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
-extern template void global_avg_pool2d_forward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
-extern template void global_avg_pool2d_backward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
-extern template void global_avg_pool2d_backward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
-extern template void interpolate_bilinear_forward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t,
+extern template void global_avg_pool2d_forward<float>(const float*, float*, int64_t, int64_t, void*);
+extern template void global_avg_pool2d_forward<double>(const double*, double*, int64_t, int64_t, void*);
+extern template void global_avg_pool2d_backward<float>(const float*, float*, int64_t, int64_t, void*);
+extern template void global_avg_pool2d_backward<double>(const double*, double*, int64_t, int64_t, void*);
+extern template void interpolate_bilinear_forward<float>(const float*, float*, int64_t, int64_t, int64_t,
                                                               int64_t, int64_t, void*);
-extern template void interpolate_bilinear_forward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t,
+extern template void interpolate_bilinear_forward<double>(const double*, double*, int64_t, int64_t, int64_t,
                                                                int64_t, int64_t, void*);
-extern template void interpolate_bilinear_backward_cuda<float>(const float*, float*, int64_t, int64_t, int64_t,
+extern template void interpolate_bilinear_backward<float>(const float*, float*, int64_t, int64_t, int64_t,
                                                                int64_t, int64_t, void*);
-extern template void interpolate_bilinear_backward_cuda<double>(const double*, double*, int64_t, int64_t, int64_t,
+extern template void interpolate_bilinear_backward<double>(const double*, double*, int64_t, int64_t, int64_t,
                                                                 int64_t, int64_t, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -10,7 +10,7 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/loss.h"
-#include "kernels/op_math.h"
+#include "kernels/math/loss.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -232,17 +232,17 @@ size_t loss_workspace_bytes(int64_t n) {
 }
 
 template <typename T>
-void bce_forward_cuda(const T* p, const T* target, T* loss, int64_t n, uint32_t* first_invalid, void* workspace,
+void bce_forward(const T* p, const T* target, T* loss, int64_t n, uint32_t* first_invalid, void* workspace,
                       size_t workspace_bytes, void* stream) {
-  check_count("bce_forward_cuda", n, NStr{n});
-  if (n < 1) bad_args("bce_forward_cuda", NStr{n}(), "binary cross-entropy of an empty batch");
-  run_mean<T>("bce_forward_cuda", "bce_forward_kernel", BceTerm<T>{p, target}, n, static_cast<double>(n),
+  check_count("bce_forward", n, NStr{n});
+  if (n < 1) bad_args("bce_forward", NStr{n}(), "binary cross-entropy of an empty batch");
+  run_mean<T>("bce_forward", "bce_forward_kernel", BceTerm<T>{p, target}, n, static_cast<double>(n),
               first_invalid, workspace, workspace_bytes, loss, as_stream(stream), NStr{n});
 }
 
 template <typename T>
-void bce_backward_cuda(const T* p, const T* target, const T* gloss, T* gp, T* gt, int64_t n, void* stream) {
-  check_count("bce_backward_cuda", n, NStr{n});
+void bce_backward(const T* p, const T* target, const T* gloss, T* gp, T* gt, int64_t n, void* stream) {
+  check_count("bce_backward", n, NStr{n});
   if (n == 0 || (!gp && !gt)) return;
   const dim3 grid(blocks_for(n));
   bce_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(p, target, gloss, gp, gt, static_cast<uint32_t>(n));
@@ -250,9 +250,9 @@ void bce_backward_cuda(const T* p, const T* target, const T* gloss, T* gp, T* gt
 }
 
 template <typename T>
-void log_softmax_forward_cuda(const T* x, T* y, int64_t rows, int64_t cols, void* stream) {
+void log_softmax_forward(const T* x, T* y, int64_t rows, int64_t cols, void* stream) {
   const auto sizes = [&] { return rc_str(rows, cols); };
-  check_rows_cols("log_softmax_forward_cuda", rows, cols, sizes);
+  check_rows_cols("log_softmax_forward", rows, cols, sizes);
   if (rows == 0) return;
   const cudaStream_t s = as_stream(stream);
   if (cols <= kSeqCols) {
@@ -268,9 +268,9 @@ void log_softmax_forward_cuda(const T* x, T* y, int64_t rows, int64_t cols, void
 }
 
 template <typename T>
-void log_softmax_backward_cuda(const T* y, const T* g, T* gx, int64_t rows, int64_t cols, void* stream) {
+void log_softmax_backward(const T* y, const T* g, T* gx, int64_t rows, int64_t cols, void* stream) {
   const auto sizes = [&] { return rc_str(rows, cols); };
-  check_rows_cols("log_softmax_backward_cuda", rows, cols, sizes);
+  check_rows_cols("log_softmax_backward", rows, cols, sizes);
   if (rows == 0) return;
   const cudaStream_t s = as_stream(stream);
   if (cols <= kSeqCols) {
@@ -287,19 +287,19 @@ void log_softmax_backward_cuda(const T* y, const T* g, T* gx, int64_t rows, int6
 }
 
 template <typename T>
-void nll_forward_cuda(const T* logp, const T* labels, T* loss, int64_t rows, int64_t cols, uint32_t* first_invalid,
+void nll_forward(const T* logp, const T* labels, T* loss, int64_t rows, int64_t cols, uint32_t* first_invalid,
                       void* workspace, size_t workspace_bytes, void* stream) {
   const auto sizes = [&] { return rc_str(rows, cols); };
-  check_rows_cols("nll_forward_cuda", rows, cols, sizes);
-  if (rows < 1) bad_args("nll_forward_cuda", sizes(), "nll loss of an empty batch");
-  run_mean<T>("nll_forward_cuda", "nll_forward_kernel", NllTerm<T>{logp, labels, static_cast<uint32_t>(cols)}, rows,
+  check_rows_cols("nll_forward", rows, cols, sizes);
+  if (rows < 1) bad_args("nll_forward", sizes(), "nll loss of an empty batch");
+  run_mean<T>("nll_forward", "nll_forward_kernel", NllTerm<T>{logp, labels, static_cast<uint32_t>(cols)}, rows,
               static_cast<double>(rows), first_invalid, workspace, workspace_bytes, loss, as_stream(stream), sizes);
 }
 
 template <typename T>
-void nll_backward_cuda(const T* labels, const T* gloss, T* gx, int64_t rows, int64_t cols, void* stream) {
+void nll_backward(const T* labels, const T* gloss, T* gx, int64_t rows, int64_t cols, void* stream) {
   const auto sizes = [&] { return rc_str(rows, cols); };
-  check_rows_cols("nll_backward_cuda", rows, cols, sizes);
+  check_rows_cols("nll_backward", rows, cols, sizes);
   const int64_t n = rows * cols;
   if (n == 0) return;
   const dim3 grid(blocks_for(n));
@@ -310,21 +310,21 @@ void nll_backward_cuda(const T* labels, const T* gloss, T* gx, int64_t rows, int
   check_launch("nll_backward_kernel", type_name<T>(), grid, sizes);
 }
 
-template void bce_forward_cuda<float>(const float*, const float*, float*, int64_t, uint32_t*, void*, size_t, void*);
-template void bce_forward_cuda<double>(const double*, const double*, double*, int64_t, uint32_t*, void*, size_t,
+template void bce_forward<float>(const float*, const float*, float*, int64_t, uint32_t*, void*, size_t, void*);
+template void bce_forward<double>(const double*, const double*, double*, int64_t, uint32_t*, void*, size_t,
                                        void*);
-template void bce_backward_cuda<float>(const float*, const float*, const float*, float*, float*, int64_t, void*);
-template void bce_backward_cuda<double>(const double*, const double*, const double*, double*, double*, int64_t,
+template void bce_backward<float>(const float*, const float*, const float*, float*, float*, int64_t, void*);
+template void bce_backward<double>(const double*, const double*, const double*, double*, double*, int64_t,
                                         void*);
-template void log_softmax_forward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
-template void log_softmax_forward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
-template void log_softmax_backward_cuda<float>(const float*, const float*, float*, int64_t, int64_t, void*);
-template void log_softmax_backward_cuda<double>(const double*, const double*, double*, int64_t, int64_t, void*);
-template void nll_forward_cuda<float>(const float*, const float*, float*, int64_t, int64_t, uint32_t*, void*, size_t,
+template void log_softmax_forward<float>(const float*, float*, int64_t, int64_t, void*);
+template void log_softmax_forward<double>(const double*, double*, int64_t, int64_t, void*);
+template void log_softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, void*);
+template void log_softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, void*);
+template void nll_forward<float>(const float*, const float*, float*, int64_t, int64_t, uint32_t*, void*, size_t,
                                       void*);
-template void nll_forward_cuda<double>(const double*, const double*, double*, int64_t, int64_t, uint32_t*, void*,
+template void nll_forward<double>(const double*, const double*, double*, int64_t, int64_t, uint32_t*, void*,
                                        size_t, void*);
-template void nll_backward_cuda<float>(const float*, const float*, float*, int64_t, int64_t, void*);
-template void nll_backward_cuda<double>(const double*, const double*, double*, int64_t, int64_t, void*);
+template void nll_backward<float>(const float*, const float*, float*, int64_t, int64_t, void*);
+template void nll_backward<double>(const double*, const double*, double*, int64_t, int64_t, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -1,7 +1,7 @@
 #pragma once
 // CUDA kernels of the engine's losses (engine/ops/loss.cpp): binary cross-entropy, log-softmax
 // along dimension 1 of [N, C], and the negative log-likelihood, forward and backward, with the
-// formulas of kernels/op_math.h that the CPU ops use.
+// formulas of kernels/math/*.h that the CPU ops use.
 //
 // Sums are deterministic (no atomics on floating-point values; an order fixed by the sizes), in
 // double, rounded to T once:
@@ -32,50 +32,50 @@ size_t loss_workspace_bytes(int64_t n);
 // *loss = −(1/n)·Σ_i [t_i·max(log p_i, −100) + (1 − t_i)·max(log(1 − p_i), −100)], n ≥ 1.
 // A NaN prediction gives a NaN loss, as on the CPU.
 template <typename T>
-void bce_forward_cuda(const T* p, const T* target, T* loss, int64_t n, uint32_t* first_invalid, void* workspace,
+void bce_forward(const T* p, const T* target, T* loss, int64_t n, uint32_t* first_invalid, void* workspace,
                       size_t workspace_bytes, void* stream = nullptr);
 
 // With s = *gloss / n: gp[i] = s·(p − t)/max(p(1 − p), 1e-12) and gt[i] = s·(max(log(1 − p), −100)
 // − max(log p, −100)); either output may be null (not wanted).
 template <typename T>
-void bce_backward_cuda(const T* p, const T* target, const T* gloss, T* gp, T* gt, int64_t n, void* stream = nullptr);
+void bce_backward(const T* p, const T* target, const T* gloss, T* gp, T* gt, int64_t n, void* stream = nullptr);
 
 // y = x − logsumexp(x) along each row of x [rows, cols] (cols ≥ 1).
 template <typename T>
-void log_softmax_forward_cuda(const T* x, T* y, int64_t rows, int64_t cols, void* stream = nullptr);
+void log_softmax_forward(const T* x, T* y, int64_t rows, int64_t cols, void* stream = nullptr);
 
 // gx = g − exp(y)·Σ_row g, from the forward's output y.
 template <typename T>
-void log_softmax_backward_cuda(const T* y, const T* g, T* gx, int64_t rows, int64_t cols, void* stream = nullptr);
+void log_softmax_backward(const T* y, const T* g, T* gx, int64_t rows, int64_t cols, void* stream = nullptr);
 
 // *loss = −(1/rows)·Σ_r logp[r, labels[r]]; labels [rows] hold class indices as values of T
-// (convert a label tensor of the other dtype first, convert_cuda). rows ≥ 1.
+// (convert a label tensor of the other dtype first, convert). rows ≥ 1.
 template <typename T>
-void nll_forward_cuda(const T* logp, const T* labels, T* loss, int64_t rows, int64_t cols, uint32_t* first_invalid,
+void nll_forward(const T* logp, const T* labels, T* loss, int64_t rows, int64_t cols, uint32_t* first_invalid,
                       void* workspace, size_t workspace_bytes, void* stream = nullptr);
 
 // gx [rows, cols] = 0 except gx[r, labels[r]] = −*gloss / rows (rows with an invalid label stay 0).
 template <typename T>
-void nll_backward_cuda(const T* labels, const T* gloss, T* gx, int64_t rows, int64_t cols, void* stream = nullptr);
+void nll_backward(const T* labels, const T* gloss, T* gx, int64_t rows, int64_t cols, void* stream = nullptr);
 
-extern template void bce_forward_cuda<float>(const float*, const float*, float*, int64_t, uint32_t*, void*, size_t,
+extern template void bce_forward<float>(const float*, const float*, float*, int64_t, uint32_t*, void*, size_t,
                                              void*);
-extern template void bce_forward_cuda<double>(const double*, const double*, double*, int64_t, uint32_t*, void*, size_t,
+extern template void bce_forward<double>(const double*, const double*, double*, int64_t, uint32_t*, void*, size_t,
                                               void*);
-extern template void bce_backward_cuda<float>(const float*, const float*, const float*, float*, float*, int64_t,
+extern template void bce_backward<float>(const float*, const float*, const float*, float*, float*, int64_t,
                                               void*);
-extern template void bce_backward_cuda<double>(const double*, const double*, const double*, double*, double*, int64_t,
+extern template void bce_backward<double>(const double*, const double*, const double*, double*, double*, int64_t,
                                                void*);
-extern template void log_softmax_forward_cuda<float>(const float*, float*, int64_t, int64_t, void*);
-extern template void log_softmax_forward_cuda<double>(const double*, double*, int64_t, int64_t, void*);
-extern template void log_softmax_backward_cuda<float>(const float*, const float*, float*, int64_t, int64_t, void*);
-extern template void log_softmax_backward_cuda<double>(const double*, const double*, double*, int64_t, int64_t,
+extern template void log_softmax_forward<float>(const float*, float*, int64_t, int64_t, void*);
+extern template void log_softmax_forward<double>(const double*, double*, int64_t, int64_t, void*);
+extern template void log_softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, void*);
+extern template void log_softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t,
                                                        void*);
-extern template void nll_forward_cuda<float>(const float*, const float*, float*, int64_t, int64_t, uint32_t*, void*,
+extern template void nll_forward<float>(const float*, const float*, float*, int64_t, int64_t, uint32_t*, void*,
                                              size_t, void*);
-extern template void nll_forward_cuda<double>(const double*, const double*, double*, int64_t, int64_t, uint32_t*,
+extern template void nll_forward<double>(const double*, const double*, double*, int64_t, int64_t, uint32_t*,
                                               void*, size_t, void*);
-extern template void nll_backward_cuda<float>(const float*, const float*, float*, int64_t, int64_t, void*);
-extern template void nll_backward_cuda<double>(const double*, const double*, double*, int64_t, int64_t, void*);
+extern template void nll_backward<float>(const float*, const float*, float*, int64_t, int64_t, void*);
+extern template void nll_backward<double>(const double*, const double*, double*, int64_t, int64_t, void*);
 
 }  // namespace aafgan::kernels::cuda

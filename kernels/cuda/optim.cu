@@ -1,7 +1,6 @@
 // Optimizer steps (see optim.h). Every element is updated alone by the shared formula, so the
 // results do not depend on the launch; 16-byte accesses are used where a tensor's arrays are
 // all aligned.
-#include "kernels/cuda/cpu_formulas.cuh"  // first: see there
 
 #include <cuda_runtime.h>
 
@@ -119,9 +118,9 @@ void launch_adam(AdamBatch<T>& b, int used, uint32_t blocks, int64_t first, cuda
 }  // namespace
 
 template <typename T>
-void adam_step_multi_cuda(const AdamTensor<T>* tensors, int64_t count, void* stream) {
-  if (count < 0) bad_args("adam_step_multi_cuda", "count=" + std::to_string(count), "negative count");
-  if (count > 0 && !tensors) bad_args("adam_step_multi_cuda", "count=" + std::to_string(count), "tensors is null");
+void adam_step_multi(const AdamTensor<T>* tensors, int64_t count, void* stream) {
+  if (count < 0) bad_args("adam_step_multi", "count=" + std::to_string(count), "negative count");
+  if (count > 0 && !tensors) bad_args("adam_step_multi", "count=" + std::to_string(count), "tensors is null");
   const cudaStream_t s = as_stream(stream);
   AdamBatch<T> b{};
   int used = 0;
@@ -130,10 +129,10 @@ void adam_step_multi_cuda(const AdamTensor<T>* tensors, int64_t count, void* str
   for (int64_t i = 0; i < count; ++i) {
     const AdamTensor<T>& d = tensors[i];
     const auto sizes = [&] { return "tensor " + std::to_string(i) + ": numel=" + std::to_string(d.numel); };
-    check_count("adam_step_multi_cuda", d.numel, sizes);
+    check_count("adam_step_multi", d.numel, sizes);
     if (d.numel == 0) continue;
     if (!d.param || !d.grad || !d.exp_avg || !d.exp_avg_sq)
-      bad_args("adam_step_multi_cuda", sizes(), "a parameter, gradient or state pointer is null");
+      bad_args("adam_step_multi", sizes(), "a parameter, gradient or state pointer is null");
     if (used == kAdamTensorsPerLaunch) {
       launch_adam<T>(b, used, blocks, first, s);
       b = AdamBatch<T>{};
@@ -152,8 +151,8 @@ void adam_step_multi_cuda(const AdamTensor<T>* tensors, int64_t count, void* str
 }
 
 template <typename T>
-void sgd_step_cuda(int64_t n, T* param, const T* grad, T* momentum_buffer, const SgdCoeffs<T>& c, void* stream) {
-  check_count("sgd_step_cuda", n, NStr{n});
+void sgd_step(int64_t n, T* param, const T* grad, T* momentum_buffer, const SgdCoeffs<T>& c, void* stream) {
+  check_count("sgd_step", n, NStr{n});
   if (n == 0) return;
   const dim3 grid(blocks_for(ceil_div(n, vec_width<T>())));
   const bool vec = aligned16(param) && aligned16(grad) && (!momentum_buffer || aligned16(momentum_buffer));
@@ -169,9 +168,9 @@ void sgd_step_cuda(int64_t n, T* param, const T* grad, T* momentum_buffer, const
 }
 
 template <typename T>
-void adadelta_step_cuda(int64_t n, T* param, const T* grad, T* square_avg, T* acc_delta, const AdadeltaCoeffs<T>& c,
+void adadelta_step(int64_t n, T* param, const T* grad, T* square_avg, T* acc_delta, const AdadeltaCoeffs<T>& c,
                         void* stream) {
-  check_count("adadelta_step_cuda", n, NStr{n});
+  check_count("adadelta_step", n, NStr{n});
   if (n == 0) return;
   const dim3 grid(blocks_for(ceil_div(n, vec_width<T>())));
   const bool vec = aligned16(param) && aligned16(grad) && aligned16(square_avg) && aligned16(acc_delta);
@@ -180,13 +179,13 @@ void adadelta_step_cuda(int64_t n, T* param, const T* grad, T* square_avg, T* ac
   check_launch("adadelta_kernel", type_name<T>(), grid, NStr{n});
 }
 
-template void adam_step_multi_cuda<float>(const AdamTensor<float>*, int64_t, void*);
-template void adam_step_multi_cuda<double>(const AdamTensor<double>*, int64_t, void*);
-template void sgd_step_cuda<float>(int64_t, float*, const float*, float*, const SgdCoeffs<float>&, void*);
-template void sgd_step_cuda<double>(int64_t, double*, const double*, double*, const SgdCoeffs<double>&, void*);
-template void adadelta_step_cuda<float>(int64_t, float*, const float*, float*, float*, const AdadeltaCoeffs<float>&,
+template void adam_step_multi<float>(const AdamTensor<float>*, int64_t, void*);
+template void adam_step_multi<double>(const AdamTensor<double>*, int64_t, void*);
+template void sgd_step<float>(int64_t, float*, const float*, float*, const SgdCoeffs<float>&, void*);
+template void sgd_step<double>(int64_t, double*, const double*, double*, const SgdCoeffs<double>&, void*);
+template void adadelta_step<float>(int64_t, float*, const float*, float*, float*, const AdadeltaCoeffs<float>&,
                                         void*);
-template void adadelta_step_cuda<double>(int64_t, double*, const double*, double*, double*,
+template void adadelta_step<double>(int64_t, double*, const double*, double*, double*,
                                          const AdadeltaCoeffs<double>&, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -1,5 +1,5 @@
 #pragma once
-// CUDA optimizer steps, the twins of kernels/cpu/optim.h: each element is updated by the very
+// CUDA optimizer steps, the twins of kernels/math/optim.h: each element is updated by the very
 // AAFGAN_HD formula the CPU loop calls (adam_update, sgd_update, adadelta_update), with the
 // coefficients the engine precomputes in double on the host and rounds to T once (bias
 // corrections included), exactly as for the CPU. The gradient is only read (it may be shared).
@@ -20,47 +20,35 @@
 // elements; failures throw std::runtime_error naming the kernel and the sizes.
 #include <cstdint>
 
-#include "kernels/cpu/optim.h"
+#include "kernels/math/optim.h"
 
 namespace aafgan::kernels::cuda {
 
 constexpr int kAdamTensorsPerLaunch = 24;
 constexpr int64_t kAdamChunk = 4096;
 
-// One parameter of an Adam step. Each parameter has its own step count t, hence its own
-// coefficients (AdamCoeffs as the CPU builds them: bias corrections in double, rounded to T).
-template <typename T>
-struct AdamTensor {
-  T* param = nullptr;
-  const T* grad = nullptr;
-  T* exp_avg = nullptr;     // m
-  T* exp_avg_sq = nullptr;  // v
-  int64_t numel = 0;
-  AdamCoeffs<T> coeffs{};
-};
-
 // Updates every tensor of the host array `tensors` (count entries; those with numel 0 are
 // skipped), each element by adam_update.
 template <typename T>
-void adam_step_multi_cuda(const AdamTensor<T>* tensors, int64_t count, void* stream = nullptr);
+void adam_step_multi(const AdamTensor<T>* tensors, int64_t count, void* stream = nullptr);
 
 // sgd_update over n elements; momentum_buffer is null when momentum is 0 (no state).
 template <typename T>
-void sgd_step_cuda(int64_t n, T* param, const T* grad, T* momentum_buffer, const SgdCoeffs<T>& c,
+void sgd_step(int64_t n, T* param, const T* grad, T* momentum_buffer, const SgdCoeffs<T>& c,
                    void* stream = nullptr);
 
 // adadelta_update over n elements.
 template <typename T>
-void adadelta_step_cuda(int64_t n, T* param, const T* grad, T* square_avg, T* acc_delta, const AdadeltaCoeffs<T>& c,
+void adadelta_step(int64_t n, T* param, const T* grad, T* square_avg, T* acc_delta, const AdadeltaCoeffs<T>& c,
                         void* stream = nullptr);
 
-extern template void adam_step_multi_cuda<float>(const AdamTensor<float>*, int64_t, void*);
-extern template void adam_step_multi_cuda<double>(const AdamTensor<double>*, int64_t, void*);
-extern template void sgd_step_cuda<float>(int64_t, float*, const float*, float*, const SgdCoeffs<float>&, void*);
-extern template void sgd_step_cuda<double>(int64_t, double*, const double*, double*, const SgdCoeffs<double>&, void*);
-extern template void adadelta_step_cuda<float>(int64_t, float*, const float*, float*, float*,
+extern template void adam_step_multi<float>(const AdamTensor<float>*, int64_t, void*);
+extern template void adam_step_multi<double>(const AdamTensor<double>*, int64_t, void*);
+extern template void sgd_step<float>(int64_t, float*, const float*, float*, const SgdCoeffs<float>&, void*);
+extern template void sgd_step<double>(int64_t, double*, const double*, double*, const SgdCoeffs<double>&, void*);
+extern template void adadelta_step<float>(int64_t, float*, const float*, float*, float*,
                                                const AdadeltaCoeffs<float>&, void*);
-extern template void adadelta_step_cuda<double>(int64_t, double*, const double*, double*, double*,
+extern template void adadelta_step<double>(int64_t, double*, const double*, double*, double*,
                                                 const AdadeltaCoeffs<double>&, void*);
 
 }  // namespace aafgan::kernels::cuda

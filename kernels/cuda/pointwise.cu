@@ -1,7 +1,7 @@
 // Pointwise maps (see pointwise.h): one kernel per map and direction, a grid-stride loop over
 // 16-byte units (vector accesses when every pointer is aligned, element by element otherwise),
-// each element computed by the shared formula of kernels/pointwise_math.h or
-// kernels/elementwise_math.h.
+// each element computed by the shared formula of kernels/math/pointwise.h or
+// kernels/math/pointwise.h.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -9,47 +9,13 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/pointwise.h"
-#include "kernels/elementwise_math.h"
-#include "kernels/pointwise_math.h"
+#include "kernels/math/pointwise.h"
 
 namespace aafgan::kernels::cuda {
 
 using namespace ops_detail;
 
 namespace {
-
-template <UnaryOp Op, typename T>
-__device__ __forceinline__ T unary_fwd(T x, T a, T b) {
-  if constexpr (Op == UnaryOp::sqrt) return sqrt_fwd(x);
-  else if constexpr (Op == UnaryOp::exp) return exp_fwd(x);
-  else if constexpr (Op == UnaryOp::log) return log_fwd(x);
-  else if constexpr (Op == UnaryOp::log1p) return log1p_fwd(x);
-  else if constexpr (Op == UnaryOp::softplus) return softplus_fwd(x);
-  else if constexpr (Op == UnaryOp::abs) return abs_fwd(x);
-  else if constexpr (Op == UnaryOp::square) return square_fwd(x);
-  else if constexpr (Op == UnaryOp::clamp) return clamp_fwd(x, a, b);
-  else if constexpr (Op == UnaryOp::relu) return relu_fwd(x);
-  else if constexpr (Op == UnaryOp::leaky_relu) return leaky_relu_fwd(x, a);
-  else if constexpr (Op == UnaryOp::sigmoid) return sigmoid_fwd(x);
-  else return tanh_fwd(x);
-}
-
-// s is x or y, as unary_backward_uses_output(Op) says.
-template <UnaryOp Op, typename T>
-__device__ __forceinline__ T unary_bwd(T s, T g, T a, T b) {
-  if constexpr (Op == UnaryOp::sqrt) return sqrt_bwd_y(s, g);
-  else if constexpr (Op == UnaryOp::exp) return exp_bwd_y(s, g);
-  else if constexpr (Op == UnaryOp::log) return log_bwd_x(s, g);
-  else if constexpr (Op == UnaryOp::log1p) return log1p_bwd_x(s, g);
-  else if constexpr (Op == UnaryOp::softplus) return softplus_bwd_x(s, g);
-  else if constexpr (Op == UnaryOp::abs) return abs_bwd_x(s, g);
-  else if constexpr (Op == UnaryOp::square) return square_bwd_x(s, g);
-  else if constexpr (Op == UnaryOp::clamp) return clamp_bwd_x(s, a, b, g);
-  else if constexpr (Op == UnaryOp::relu) return relu_bwd(s, g);
-  else if constexpr (Op == UnaryOp::leaky_relu) return leaky_relu_bwd(s, a, g);
-  else if constexpr (Op == UnaryOp::sigmoid) return sigmoid_bwd(s, g);
-  else return tanh_bwd(s, g);
-}
 
 // Forward: out = f(x) (g unused). Backward: out = f'(x)·g from x = saved. out may alias x or g.
 template <UnaryOp Op, typename T, bool Bwd>
@@ -85,7 +51,7 @@ void launch_unary(const T* x, const T* g, T* out, int64_t n, T a, T b, cudaStrea
 }
 
 template <typename T, bool Bwd>
-void dispatch_unary(const char* fn, UnaryOp op, const T* x, const T* g, T* out, int64_t n, double a, double b,
+void launch_unary_op(const char* fn, UnaryOp op, const T* x, const T* g, T* out, int64_t n, double a, double b,
                     void* stream) {
   check_count(fn, n, [&] { return std::string(unary_op_name(op)) + ", n=" + std::to_string(n); });
   if (n == 0) return;
@@ -109,40 +75,22 @@ void dispatch_unary(const char* fn, UnaryOp op, const T* x, const T* g, T* out, 
 
 }  // namespace
 
-const char* unary_op_name(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::sqrt: return "sqrt";
-    case UnaryOp::exp: return "exp";
-    case UnaryOp::log: return "log";
-    case UnaryOp::log1p: return "log1p";
-    case UnaryOp::softplus: return "softplus";
-    case UnaryOp::abs: return "abs";
-    case UnaryOp::square: return "square";
-    case UnaryOp::clamp: return "clamp";
-    case UnaryOp::relu: return "relu";
-    case UnaryOp::leaky_relu: return "leaky_relu";
-    case UnaryOp::sigmoid: return "sigmoid";
-    case UnaryOp::tanh: return "tanh";
-  }
-  return "?";
+template <typename T>
+void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double a, double b, void* stream) {
+  launch_unary_op<T, false>("unary_forward", op, x, nullptr, y, n, a, b, stream);
 }
 
 template <typename T>
-void unary_forward_cuda(UnaryOp op, const T* x, T* y, int64_t n, double a, double b, void* stream) {
-  dispatch_unary<T, false>("unary_forward_cuda", op, x, nullptr, y, n, a, b, stream);
-}
-
-template <typename T>
-void unary_backward_cuda(UnaryOp op, const T* saved, const T* g, T* gx, int64_t n, double a, double b,
+void unary_backward(UnaryOp op, const T* saved, const T* g, T* gx, int64_t n, double a, double b,
                          void* stream) {
-  dispatch_unary<T, true>("unary_backward_cuda", op, saved, g, gx, n, a, b, stream);
+  launch_unary_op<T, true>("unary_backward", op, saved, g, gx, n, a, b, stream);
 }
 
-template void unary_forward_cuda<float>(UnaryOp, const float*, float*, int64_t, double, double, void*);
-template void unary_forward_cuda<double>(UnaryOp, const double*, double*, int64_t, double, double, void*);
-template void unary_backward_cuda<float>(UnaryOp, const float*, const float*, float*, int64_t, double, double,
+template void unary_forward<float>(UnaryOp, const float*, float*, int64_t, double, double, void*);
+template void unary_forward<double>(UnaryOp, const double*, double*, int64_t, double, double, void*);
+template void unary_backward<float>(UnaryOp, const float*, const float*, float*, int64_t, double, double,
                                          void*);
-template void unary_backward_cuda<double>(UnaryOp, const double*, const double*, double*, int64_t, double, double,
+template void unary_backward<double>(UnaryOp, const double*, const double*, double*, int64_t, double, double,
                                           void*);
 
 }  // namespace aafgan::kernels::cuda

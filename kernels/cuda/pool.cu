@@ -122,12 +122,12 @@ PoolGeom make_geom(const char* fn, int64_t planes, int64_t h, int64_t w, int ker
 }  // namespace
 
 template <typename T>
-void max_pool2d_forward_cuda(const T* x, T* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int kernel,
+void max_pool2d_forward(const T* x, T* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int kernel,
                              int stride, int padding, void* stream) {
   const auto sizes = [&] { return pool_str(planes, h, w, kernel, stride, padding); };
   int64_t n_in = 0, n_out = 0;
   const PoolGeom g =
-      make_geom("max_pool2d_forward_cuda", planes, h, w, kernel, stride, padding, n_in, n_out, sizes);
+      make_geom("max_pool2d_forward", planes, h, w, kernel, stride, padding, n_in, n_out, sizes);
   if (n_out == 0) return;
   const dim3 grid(blocks_for(n_out));
   max_pool2d_forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, argmax, static_cast<uint32_t>(n_out),
@@ -136,12 +136,12 @@ void max_pool2d_forward_cuda(const T* x, T* y, int32_t* argmax, int64_t planes, 
 }
 
 template <typename T>
-void max_pool2d_backward_cuda(const T* gy, const int32_t* argmax, T* gx, int64_t planes, int64_t h, int64_t w,
+void max_pool2d_backward(const T* gy, const int32_t* argmax, T* gx, int64_t planes, int64_t h, int64_t w,
                               int kernel, int stride, int padding, void* stream) {
   const auto sizes = [&] { return pool_str(planes, h, w, kernel, stride, padding); };
   int64_t n_in = 0, n_out = 0;
   const PoolGeom g =
-      make_geom("max_pool2d_backward_cuda", planes, h, w, kernel, stride, padding, n_in, n_out, sizes);
+      make_geom("max_pool2d_backward", planes, h, w, kernel, stride, padding, n_in, n_out, sizes);
   if (n_in == 0) return;
   const dim3 grid(blocks_for(n_in));
   max_pool2d_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(gy, argmax, gx,
@@ -149,13 +149,13 @@ void max_pool2d_backward_cuda(const T* gy, const int32_t* argmax, T* gx, int64_t
   check_launch("max_pool2d_backward_kernel", type_name<T>(), grid, sizes);
 }
 
-template void max_pool2d_forward_cuda<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int, int, int,
+template void max_pool2d_forward<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int, int, int,
                                              void*);
-template void max_pool2d_forward_cuda<double>(const double*, double*, int32_t*, int64_t, int64_t, int64_t, int, int,
+template void max_pool2d_forward<double>(const double*, double*, int32_t*, int64_t, int64_t, int64_t, int, int,
                                               int, void*);
-template void max_pool2d_backward_cuda<float>(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, int,
+template void max_pool2d_backward<float>(const float*, const int32_t*, float*, int64_t, int64_t, int64_t, int,
                                               int, int, void*);
-template void max_pool2d_backward_cuda<double>(const double*, const int32_t*, double*, int64_t, int64_t, int64_t, int,
+template void max_pool2d_backward<double>(const double*, const int32_t*, double*, int64_t, int64_t, int64_t, int,
                                                int, int, void*);
 
 }  // namespace aafgan::kernels::cuda

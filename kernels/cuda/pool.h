@@ -21,22 +21,22 @@ namespace aafgan::kernels::cuda {
 
 // argmax may be null (no backward will run).
 template <typename T>
-void max_pool2d_forward_cuda(const T* x, T* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int kernel,
+void max_pool2d_forward(const T* x, T* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int kernel,
                              int stride, int padding = 0, void* stream = nullptr);
 
 // gx [planes, h, w] from gy [planes, oh, ow] and the forward's argmax; every element of gx is
 // written (zeros where no window chose it).
 template <typename T>
-void max_pool2d_backward_cuda(const T* gy, const int32_t* argmax, T* gx, int64_t planes, int64_t h, int64_t w,
+void max_pool2d_backward(const T* gy, const int32_t* argmax, T* gx, int64_t planes, int64_t h, int64_t w,
                               int kernel, int stride, int padding = 0, void* stream = nullptr);
 
-extern template void max_pool2d_forward_cuda<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int,
+extern template void max_pool2d_forward<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int,
                                                     int, int, void*);
-extern template void max_pool2d_forward_cuda<double>(const double*, double*, int32_t*, int64_t, int64_t, int64_t, int,
+extern template void max_pool2d_forward<double>(const double*, double*, int32_t*, int64_t, int64_t, int64_t, int,
                                                      int, int, void*);
-extern template void max_pool2d_backward_cuda<float>(const float*, const int32_t*, float*, int64_t, int64_t, int64_t,
+extern template void max_pool2d_backward<float>(const float*, const int32_t*, float*, int64_t, int64_t, int64_t,
                                                      int, int, int, void*);
-extern template void max_pool2d_backward_cuda<double>(const double*, const int32_t*, double*, int64_t, int64_t,
+extern template void max_pool2d_backward<double>(const double*, const int32_t*, double*, int64_t, int64_t,
                                                       int64_t, int, int, int, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -1,5 +1,5 @@
 // Philox fills and the dropout mask (see random.h). One thread computes element i (normal,
-// uniform) or the four elements of one Philox block (dropout) from kernels/philox.h alone, so the
+// uniform) or the four elements of one Philox block (dropout) from kernels/math/philox.h alone, so the
 // values do not depend on the launch.
 #include <cuda_runtime.h>
 
@@ -8,8 +8,8 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/random.h"
-#include "kernels/op_math.h"
-#include "kernels/philox.h"
+#include "kernels/math/random.h"
+#include "kernels/math/philox.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -78,24 +78,24 @@ void launch_fill(const char* fn, T* out, int64_t n, uint64_t seed, uint64_t offs
 }  // namespace
 
 template <typename T>
-void normal_fill_cuda(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean, double std,
+void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean, double std,
                       void* stream) {
-  launch_fill<T, true>("normal_fill_cuda", out, n, seed, offset, stream_id, mean, std, stream);
+  launch_fill<T, true>("normal_fill", out, n, seed, offset, stream_id, mean, std, stream);
 }
 
 template <typename T>
-void uniform_fill_cuda(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double low,
+void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double low,
                        double high, void* stream) {
-  launch_fill<T, false>("uniform_fill_cuda", out, n, seed, offset, stream_id, low, high, stream);
+  launch_fill<T, false>("uniform_fill", out, n, seed, offset, stream_id, low, high, stream);
 }
 
 template <typename T>
-void dropout_forward_cuda(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_t seed, uint64_t offset,
+void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_t seed, uint64_t offset,
                           uint32_t stream_id, uint32_t threshold, void* stream) {
-  check_count("dropout_forward_cuda", n, NStr{n});
+  check_count("dropout_forward", n, NStr{n});
   if (n == 0) return;
   if (!mask || (x == nullptr) != (y == nullptr))
-    bad_args("dropout_forward_cuda", NStr{n}(), "mask must be set, and x and y both set or both null");
+    bad_args("dropout_forward", NStr{n}(), "mask must be set, and x and y both set or both null");
   const dim3 grid(blocks_for(ceil_div(n, 4)));
   const bool vec = aligned16(mask) && (!x || (aligned16(x) && aligned16(y)));
   dropout_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, mask, static_cast<uint32_t>(n), keep_scale, seed,
@@ -103,13 +103,13 @@ void dropout_forward_cuda(int64_t n, const T* x, T* y, T* mask, T keep_scale, ui
   check_launch("dropout_kernel", type_name<T>(), grid, NStr{n});
 }
 
-template void normal_fill_cuda<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void normal_fill_cuda<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void uniform_fill_cuda<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void uniform_fill_cuda<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void dropout_forward_cuda<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t, uint32_t,
+template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
+template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
+template void uniform_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
+template void uniform_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
+template void dropout_forward<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t, uint32_t,
                                           uint32_t, void*);
-template void dropout_forward_cuda<double>(int64_t, const double*, double*, double*, double, uint64_t, uint64_t,
+template void dropout_forward<double>(int64_t, const double*, double*, double*, double, uint64_t, uint64_t,
                                            uint32_t, uint32_t, void*);
 
 }  // namespace aafgan::kernels::cuda

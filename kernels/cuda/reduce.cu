@@ -268,19 +268,19 @@ std::string shape_str(int nd, const int64_t* d) {
 SumToShape classify_sum_to(int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims) {
   const auto sizes = [&] { return "g " + shape_str(g_ndim, g_dims) + " to " + shape_str(t_ndim, t_dims); };
   if (g_ndim < 0 || g_ndim > kMaxDims || t_ndim < 0 || t_ndim > g_ndim)
-    bad_args("sum_to_cuda", sizes(), "ranks must satisfy 0 ≤ target rank ≤ g rank ≤ 5");
+    bad_args("sum_to", sizes(), "ranks must satisfy 0 ≤ target rank ≤ g rank ≤ 5");
   SumToShape c;
   c.nd = g_ndim;
   for (int d = 0; d < g_ndim; ++d) {
     c.gd[d] = g_dims[d];
     const int td = d - (g_ndim - t_ndim);
     c.td[d] = td >= 0 ? t_dims[td] : 1;
-    if (c.gd[d] < 0 || c.td[d] < 0) bad_args("sum_to_cuda", sizes(), "negative size");
-    if (c.td[d] != c.gd[d] && c.td[d] != 1) bad_args("sum_to_cuda", sizes(), "the target does not broadcast to g");
-    check_count("sum_to_cuda", c.gd[d], sizes);
+    if (c.gd[d] < 0 || c.td[d] < 0) bad_args("sum_to", sizes(), "negative size");
+    if (c.td[d] != c.gd[d] && c.td[d] != 1) bad_args("sum_to", sizes(), "the target does not broadcast to g");
+    check_count("sum_to", c.gd[d], sizes);
     c.g_numel *= c.gd[d];
     c.t_numel *= c.td[d];
-    check_count("sum_to_cuda", c.g_numel, sizes);
+    check_count("sum_to", c.g_numel, sizes);
   }
   bool same = t_ndim == g_ndim, suffix = true;
   for (int i = 1; i <= t_ndim; ++i) {
@@ -305,9 +305,9 @@ size_t sum_all_workspace_bytes(int64_t n) {
 }
 
 template <typename T>
-void sum_all_cuda(const T* x, T* out, int64_t n, void* workspace, size_t workspace_bytes, void* stream) {
-  check_sizes("sum_all_cuda", 1, n, 1, NStr{n});
-  run_sum<T>("sum_all_cuda", plan_sum(1, n, 1), x, out, workspace, workspace_bytes, as_stream(stream), NStr{n});
+void sum_all(const T* x, T* out, int64_t n, void* workspace, size_t workspace_bytes, void* stream) {
+  check_sizes("sum_all", 1, n, 1, NStr{n});
+  run_sum<T>("sum_all", plan_sum(1, n, 1), x, out, workspace, workspace_bytes, as_stream(stream), NStr{n});
 }
 
 size_t sum_dim_workspace_bytes(int64_t outer, int64_t size, int64_t inner) {
@@ -317,11 +317,11 @@ size_t sum_dim_workspace_bytes(int64_t outer, int64_t size, int64_t inner) {
 }
 
 template <typename T>
-void sum_dim_cuda(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, void* workspace,
+void sum_dim(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, void* workspace,
                   size_t workspace_bytes, void* stream) {
   const auto sizes = [&] { return dims_str(outer, size, inner); };
-  check_sizes("sum_dim_cuda", outer, size, inner, sizes);
-  run_sum<T>("sum_dim_cuda", plan_sum(outer, size, inner), x, out, workspace, workspace_bytes, as_stream(stream),
+  check_sizes("sum_dim", outer, size, inner, sizes);
+  run_sum<T>("sum_dim", plan_sum(outer, size, inner), x, out, workspace, workspace_bytes, as_stream(stream),
              sizes);
 }
 
@@ -331,7 +331,7 @@ size_t sum_to_workspace_bytes(int g_ndim, const int64_t* g_dims, int t_ndim, con
 }
 
 template <typename T>
-void sum_to_cuda(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims,
+void sum_to(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims,
                  void* workspace, size_t workspace_bytes, void* stream) {
   const SumToShape c = classify_sum_to(g_ndim, g_dims, t_ndim, t_dims);
   const auto sizes = [&] { return "g " + shape_str(g_ndim, g_dims) + " to " + shape_str(t_ndim, t_dims); };
@@ -347,7 +347,7 @@ void sum_to_cuda(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_nd
     return;
   }
   if (c.kind == SumToShape::Kind::suffix) {
-    run_sum<T>("sum_to_cuda", plan_sum_to_suffix(c), g, out, workspace, workspace_bytes, s, sizes);
+    run_sum<T>("sum_to", plan_sum_to_suffix(c), g, out, workspace, workspace_bytes, s, sizes);
     return;
   }
   SumToPlan p;
@@ -385,12 +385,12 @@ void sum_to_cuda(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_nd
   check_launch("sum_to_general_kernel", type_name<T>(), grid, sizes);
 }
 
-template void sum_all_cuda<float>(const float*, float*, int64_t, void*, size_t, void*);
-template void sum_all_cuda<double>(const double*, double*, int64_t, void*, size_t, void*);
-template void sum_dim_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, void*, size_t, void*);
-template void sum_dim_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, void*, size_t, void*);
-template void sum_to_cuda<float>(const float*, float*, int, const int64_t*, int, const int64_t*, void*, size_t, void*);
-template void sum_to_cuda<double>(const double*, double*, int, const int64_t*, int, const int64_t*, void*, size_t,
+template void sum_all<float>(const float*, float*, int64_t, void*, size_t, void*);
+template void sum_all<double>(const double*, double*, int64_t, void*, size_t, void*);
+template void sum_dim<float>(const float*, float*, int64_t, int64_t, int64_t, void*, size_t, void*);
+template void sum_dim<double>(const double*, double*, int64_t, int64_t, int64_t, void*, size_t, void*);
+template void sum_to<float>(const float*, float*, int, const int64_t*, int, const int64_t*, void*, size_t, void*);
+template void sum_to<double>(const double*, double*, int, const int64_t*, int, const int64_t*, void*, size_t,
                                   void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -31,12 +31,12 @@ namespace aafgan::kernels::cuda {
 // *out = Σ x[i] (one element; n = 0 gives 0).
 size_t sum_all_workspace_bytes(int64_t n);
 template <typename T>
-void sum_all_cuda(const T* x, T* out, int64_t n, void* workspace, size_t workspace_bytes, void* stream = nullptr);
+void sum_all(const T* x, T* out, int64_t n, void* workspace, size_t workspace_bytes, void* stream = nullptr);
 
 // x viewed as [outer, size, inner]: out[o·inner + i] = Σ_k x[(o·size + k)·inner + i].
 size_t sum_dim_workspace_bytes(int64_t outer, int64_t size, int64_t inner);
 template <typename T>
-void sum_dim_cuda(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, void* workspace,
+void sum_dim(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, void* workspace,
                   size_t workspace_bytes, void* stream = nullptr);
 
 // out (target shape, t_ndim dims) = g (g_ndim dims) summed over the dimensions a broadcast of
@@ -46,16 +46,16 @@ void sum_dim_cuda(const T* x, T* out, int64_t outer, int64_t size, int64_t inner
 // host arrays; target must broadcast to g's shape (else the call throws).
 size_t sum_to_workspace_bytes(int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims);
 template <typename T>
-void sum_to_cuda(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims,
+void sum_to(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims,
                  void* workspace, size_t workspace_bytes, void* stream = nullptr);
 
-extern template void sum_all_cuda<float>(const float*, float*, int64_t, void*, size_t, void*);
-extern template void sum_all_cuda<double>(const double*, double*, int64_t, void*, size_t, void*);
-extern template void sum_dim_cuda<float>(const float*, float*, int64_t, int64_t, int64_t, void*, size_t, void*);
-extern template void sum_dim_cuda<double>(const double*, double*, int64_t, int64_t, int64_t, void*, size_t, void*);
-extern template void sum_to_cuda<float>(const float*, float*, int, const int64_t*, int, const int64_t*, void*, size_t,
+extern template void sum_all<float>(const float*, float*, int64_t, void*, size_t, void*);
+extern template void sum_all<double>(const double*, double*, int64_t, void*, size_t, void*);
+extern template void sum_dim<float>(const float*, float*, int64_t, int64_t, int64_t, void*, size_t, void*);
+extern template void sum_dim<double>(const double*, double*, int64_t, int64_t, int64_t, void*, size_t, void*);
+extern template void sum_to<float>(const float*, float*, int, const int64_t*, int, const int64_t*, void*, size_t,
                                         void*);
-extern template void sum_to_cuda<double>(const double*, double*, int, const int64_t*, int, const int64_t*, void*,
+extern template void sum_to<double>(const double*, double*, int, const int64_t*, int, const int64_t*, void*,
                                          size_t, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -5,7 +5,7 @@
 #include <string>
 #include <type_traits>
 
-#include "kernels/cuda/blas.h"
+#include "kernels/cuda/gemm.h"
 #include "kernels/cuda/runtime_libs_internal.h"
 
 namespace aafgan::kernels::cuda {

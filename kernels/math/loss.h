@@ -1,92 +1,15 @@
 #pragma once
-// Scalar formulas of engine ops that were written inline in engine/*.cpp (affine, rdiv, the random
-// fills, binary cross-entropy, log-softmax, nll), shared by the CPU loops and the CUDA kernels
-// (kernels/cuda/*.cu) so that each is written once.
-//
-// Rounding: the CPU build never fuses a·b + c into one FMA (-ffp-contract=off), but nvcc does by
-// default (-fmad=true). The formulas here therefore round each product and sum explicitly through
-// mul_rn/add_rn/sub_rn: the __fmul_rn/__dadd_rn/… intrinsics on the device, which are never
-// contracted, and the plain operators on the host. +, −, ·, / and sqrt are correctly rounded on
-// both (nvcc's defaults -prec-div=true -prec-sqrt=true), so a formula built from them gives the
-// same bits on both devices; exp/log/log1p/cos differ by an ulp or so between CUDA's and glibc's
-// libraries.
+// Binary cross-entropy, log-softmax along dimension 1 of [N, C], and the negative
+// log-likelihood: the per-element formulas kernels/cpu/loss.cpp and kernels/cuda/loss.cu share.
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/hd.h"
+#include "kernels/math/hd.h"
+#include "kernels/math/rounding.h"
 
 namespace aafgan::kernels {
 
-// --- exactly rounded arithmetic -------------------------------------------------------------
-
-AAFGAN_HD float mul_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-AAFGAN_HD double mul_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-AAFGAN_HD float add_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-AAFGAN_HD double add_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-AAFGAN_HD float sub_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-AAFGAN_HD double sub_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-
-// std::max(a, b) exactly: a NaN `a` is returned (passes through), a NaN `b` is not.
-template <typename T>
-AAFGAN_HD T max_keep_nan_a(T a, T b) { return a < b ? b : a; }
-
-// --- arithmetic (engine/ops/arithmetic.cpp) --------------------------------------------------
-
-// y = s·x + t, s and t already rounded to T.
-template <typename T>
-AAFGAN_HD T affine_fwd(T x, T s, T t) { return add_rn(mul_rn(s, x), t); }
-
-// y = s / x, s already rounded to T.
-template <typename T>
-AAFGAN_HD T rdiv_fwd(T s, T x) { return s / x; }
-
-// --- random fills (engine/random.cpp) ----------------------------------------------------------
-
-// mean + std·z for a standard normal z (philox_normal), in double; the caller rounds to T once.
-AAFGAN_HD double normal_value(double mean, double std, double z) { return add_rn(mean, mul_rn(std, z)); }
-
-// low + (high − low)·u for a uniform u in (0, 1] (philox_uniform), in double.
-AAFGAN_HD double uniform_value(double low, double high, double u) {
-  return add_rn(low, mul_rn(sub_rn(high, low), u));
-}
-
-// --- binary cross-entropy (engine/ops/loss.cpp) ----------------------------------------------
+// --- binary cross-entropy ----------------------------------------------
 
 constexpr double kBceLogClamp = -100.0;  // PyTorch's BCELoss clamps each log at −100
 constexpr double kBceGradEps = 1e-12;    // and its gradient's denominator p(1 − p) at 1e-12

@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/cuda/cudnn_conv.h"
+#include "kernels/cuda/conv.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/runtime_libs_internal.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <type_traits>
 
-#include "kernels/cuda/cudnn_batchnorm.h"
+#include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/runtime_libs_internal.h"
 

@@ -2,7 +2,7 @@
 // Index arithmetic for NumPy-style broadcasting over at most five dimensions.
 #include <cstdint>
 
-namespace aafgan::kernels::cpu {
+namespace aafgan::kernels {
 
 constexpr int kMaxBroadcastDims = 5;
 
@@ -62,4 +62,4 @@ inline BroadcastIndex make_broadcast_index(int out_ndim, const int64_t* out_dims
   return bi;
 }
 
-}  // namespace aafgan::kernels::cpu
+}  // namespace aafgan::kernels

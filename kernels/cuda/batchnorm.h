@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_context.h"
+#include "kernels/math/write_mode.h"
 
 namespace aafgan::kernels::cuda {
 

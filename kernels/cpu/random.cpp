@@ -1,7 +1,8 @@
-#include "kernels/cpu/dropout.h"
+#include "kernels/cpu/random.h"
 
 #include "kernels/cpu/parallel.h"
-#include "kernels/philox.h"
+#include "kernels/math/philox.h"
+#include "kernels/math/random.h"
 
 namespace aafgan::kernels::cpu {
 
@@ -52,6 +53,18 @@ void philox_lanes(uint64_t seed, uint64_t first_ctr, uint32_t stream, uint32_t o
 }  // namespace
 
 template <typename T>
+void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean, double std) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<T>(normal_value(mean, std, philox_normal(seed, offset, static_cast<uint64_t>(i), stream_id)));
+}
+
+template <typename T>
+void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double low, double high) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<T>(uniform_value(low, high, philox_uniform(seed, offset, static_cast<uint64_t>(i), stream_id)));
+}
+
+template <typename T>
 void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_t seed, uint64_t offset,
                      uint32_t stream, uint32_t threshold) {
   constexpr int64_t per_chunk = 4 * kLanes;  // elements covered by one philox_lanes call
@@ -71,6 +84,10 @@ void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_
   }
 }
 
+template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double);
+template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double);
+template void uniform_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double);
+template void uniform_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double);
 template void dropout_forward<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t, uint32_t,
                                      uint32_t);
 template void dropout_forward<double>(int64_t, const double*, double*, double*, double, uint64_t, uint64_t, uint32_t,

@@ -25,7 +25,7 @@
 #include <cmath>
 
 #include "kernels/cpu/vec_math.h"
-#include "kernels/hd.h"
+#include "kernels/math/hd.h"
 
 namespace aafgan::kernels {
 

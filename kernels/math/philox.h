@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/hd.h"
+#include "kernels/math/hd.h"
 
 namespace aafgan::kernels {
 
