@@ -5,7 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/random_streams.h"
-#include "kernels/philox.h"
+#include "kernels/math/philox.h"
 
 namespace aafgan::data {
 
