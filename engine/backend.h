@@ -6,7 +6,7 @@
 // built-with-CUDA decision (a build without it fails here, in one place, with "built without
 // CUDA"). Engine ops call these functions and never ask which device they run on.
 //
-// defines (the kernels' files in brackets, under kernels/cpu and kernels/cuda alike):
+// defines: (the kernels' files in brackets, under kernels/cpu and kernels/cuda alike)
 //   devices     device_count, device_name, make_current, stream, synchronize, set_allow_tf32,
 //               set_deterministic, allocate/deallocate, Buffer, pinned_alloc/free, copy_bytes
 //   elementwise binary, affine, rdiv, fill, fill_from, copy, copy_rows, expand_dim  [elementwise]

@@ -1,4 +1,6 @@
 #pragma once
+// defines: act_forward, act_backward
+//
 // Fused CPU loops of the adaptive activations (math in kernels/math/activations.h).
 //
 // Layout: x holds n = B·P·inner elements, viewed as [B, P, inner]; element i uses parameter

@@ -1,4 +1,6 @@
 #pragma once
+// defines: batch_norm_forward_training, batch_norm_forward_inference, batch_norm_backward
+//
 // CPU twin of kernels/cuda/batchnorm.h: spatial batch normalisation of x viewed as [n, c, s]
 // (s = H·W for [N, C, H, W], 1 for [N, C]), with PyTorch's semantics: training normalises with
 // the batch mean and biased variance and updates the running statistics with the unbiased one;

@@ -1,4 +1,8 @@
 #pragma once
+// defines: conv2d_forward, conv2d_backward_data, conv2d_backward_filter, conv2d_backward_bias,
+//          conv_transpose2d_forward, conv_transpose2d_backward_data,
+//          conv_transpose2d_backward_filter, conv_transpose2d_backward_bias
+//
 // CPU twin of kernels/cuda/conv.h: 2-D convolution and transposed convolution on im2col +
 // GEMM (im2col.h, gemm.h), for contiguous NCHW arrays, stride and padding per axis (dilation 1,
 // one group). conv2d: x [N, Cin, H, W], weight [Cout, Cin, kH, kW]; conv_transpose2d: x

@@ -1,4 +1,6 @@
 #pragma once
+// defines: binary, affine, rdiv, fill, fill_from_device, convert, copy_rows, expand_dim
+//
 // CPU twins of kernels/cuda/elementwise.h: broadcasting binary arithmetic, the scalar maps
 // affine and rdiv, fills, dtype conversion, strided row copies and the expansion that undoes a
 // sum over one dimension. Formulas in kernels/math/elementwise.h; same names and arguments as

@@ -1,4 +1,6 @@
 #pragma once
+// defines: gemm, gemm_backend
+//
 // Row-major GEMM: C = alpha·op(A)·op(B) + beta·C, where op transposes when asked. Runs on
 // OpenBLAS when the build found its OpenMP variant (AAFGAN_WITH_OPENBLAS), else on Eigen.
 // A is M×K after op, B is K×N after op, C is M×N; ld* are row strides of the stored matrices.

@@ -1,4 +1,6 @@
 #pragma once
+// defines: ConvGeometry, im2col, col2im, conv_workspace_limit, set_conv_workspace_limit
+//
 // im2col and its adjoint col2im for 2-D convolution over contiguous NCHW images. They turn
 // a convolution into one GEMM: with the weight as a [Cout, C·kH·kW] matrix, the output of a
 // batch is weight · col.

@@ -1,4 +1,7 @@
 #pragma once
+// defines: avg_pool2d_forward, avg_pool2d_backward, global_avg_pool2d_forward,
+//          global_avg_pool2d_backward, interpolate_bilinear_forward, interpolate_bilinear_backward
+//
 // CPU twins of kernels/cuda/image_ops.h: avg_pool2d with padding, global_avg_pool2d and
 // bilinear resizing (align_corners=False), forward and backward, over planes = N·C contiguous
 // [h, w] images, with the index arithmetic of kernels/math/image_ops.h. Sums of f32 run in

@@ -1,4 +1,7 @@
 #pragma once
+// defines: bce_forward, bce_backward, log_softmax_forward, log_softmax_backward, nll_forward,
+//          nll_backward
+//
 // CPU twins of kernels/cuda/loss.h: binary cross-entropy, log-softmax along dimension 1 of
 // [N, C] and the negative log-likelihood, forward and backward, with the formulas of
 // kernels/math/loss.h. Host pointers; the CUDA functions add a workspace (forward means) and a

@@ -1,4 +1,6 @@
 #pragma once
+// defines: adam_step_multi, sgd_step, adadelta_step
+//
 // CPU twins of kernels/cuda/optim.h: the optimizer steps, each element updated by the
 // formulas of kernels/math/optim.h (adam_update, sgd_update, adadelta_update) with the
 // coefficients the engine precomputes. Host pointers; gradients are only read.

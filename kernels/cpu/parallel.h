@@ -1,4 +1,6 @@
 #pragma once
+// defines: parallel_for
+//
 // Elementwise loops run on OpenMP threads once they are long enough to pay for the fork.
 #include <cstdint>
 

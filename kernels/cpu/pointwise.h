@@ -1,4 +1,6 @@
 #pragma once
+// defines: unary_forward, unary_backward
+//
 // CPU twins of kernels/cuda/pointwise.h: the one-input maps of kernels/math/pointwise.h
 // (sqrt, exp, log, log1p, softplus, abs, square, clamp, relu, leaky_relu, sigmoid, tanh),
 // forward and backward. Host pointers.

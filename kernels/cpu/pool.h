@@ -1,4 +1,6 @@
 #pragma once
+// defines: max_pool2d_forward, max_pool2d_backward
+//
 // CPU twin of kernels/cuda/pool.h: max pooling over planes = N·C contiguous [h, w] images,
 // window k×k, stride s (0 means s = k), padding p (0 ≤ 2p ≤ k; padded cells never win).
 // Host pointers.

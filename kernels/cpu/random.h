@@ -1,4 +1,6 @@
 #pragma once
+// defines: normal_fill, uniform_fill, dropout_forward
+//
 // CPU twins of kernels/cuda/random.h: normal and uniform fills and the dropout mask, element i
 // of a draw computed from (seed, offset + i, stream_id) alone by kernels/math/random.h, so a
 // seed gives the same numbers on both devices. Host pointers.

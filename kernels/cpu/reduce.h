@@ -1,4 +1,6 @@
 #pragma once
+// defines: sum_all, sum_dim, sum_to
+//
 // CPU twins of kernels/cuda/reduce.h: the sum of all elements, the sum over one dimension,
 // and sum_to (a broadcast gradient summed back to its operand's shape). Sums of f32 run in
 // double and round once; each output adds its terms in ascending order. The CUDA functions

@@ -1,4 +1,6 @@
 #pragma once
+// defines: as_float, as_double, pow2, scale, exp, log1p, tanh, hypot
+//
 // Elementary functions for the host side of kernels/math/activations.h, written so that GCC can
 // vectorise the CPU loops that call them: straight-line arithmetic, bit manipulation and
 // selects, no libm calls, no branches. glibc's expf/log1pf/tanh/hypot are opaque calls that

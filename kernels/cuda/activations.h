@@ -1,4 +1,6 @@
 #pragma once
+// defines: act_forward, act_backward_workspace_bytes, act_backward
+//
 // Fused CUDA kernels of the adaptive activations: the twins of kernels/cpu/activations.h, with
 // the same math (kernels/math/activations.h), layout and argument order, plus a stream. This
 // header needs no CUDA headers, so plain C++ code can call it.

@@ -1,4 +1,6 @@
 #pragma once
+// defines: batch_norm_forward_training, batch_norm_forward_inference, batch_norm_backward
+//
 // Batch normalisation on cuDNN (CUDNN_BATCHNORM_SPATIAL), the GPU twin of engine/ops/batchnorm.cpp
 // and kernels/cpu/batchnorm.h. x is viewed as [n, c, s]: s = H·W for [N, C, H, W] inputs and
 // s = 1 for [N, C] ones; statistics are per channel over n·s values in both cases (PyTorch's

@@ -1,4 +1,9 @@
 #pragma once
+// defines: conv2d_forward, conv2d_backward_data, conv2d_backward_filter, conv2d_backward_bias,
+//          conv_transpose2d_forward, conv_transpose2d_backward_data,
+//          conv_transpose2d_backward_filter, conv_transpose2d_backward_bias, conv_workspace_limit,
+//          set_conv_workspace_limit, conv_algorithm_cache_size
+//
 // 2-D convolution and transposed convolution on cuDNN (its legacy convolution API), for
 // contiguous NCHW tensors in float32 or float64, with stride and padding per axis (dilation 1,
 // one group). The semantics are those of engine/ops/conv.cpp: conv2d takes x [N, Cin, H, W]

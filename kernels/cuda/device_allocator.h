@@ -1,4 +1,7 @@
 #pragma once
+// defines: cached_alloc, cached_free, empty_cache, allocator_stats (AllocatorStats), allocation_size,
+//          CachedBuffer (an owner), OutOfMemoryError
+//
 // A caching allocator of device memory, so that a training loop's steady state (the same
 // shapes every step) makes no cudaMalloc and no cudaFree.
 //

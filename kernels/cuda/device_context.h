@@ -1,4 +1,7 @@
 #pragma once
+// defines: set_device, current_device, context_stream, synchronize, set_allow_tf32, allow_tf32,
+//          set_deterministic, deterministic, has_cudnn, cudnn_version
+//
 // The per-device CUDA context: one non-blocking stream per device, with a cuBLAS handle and a
 // cuDNN handle bound to it, each created once, lazily, on first use, and kept for the life of
 // the process (never destroyed: tearing CUDA down from static destructors races the driver's

@@ -1,4 +1,5 @@
 #pragma once
+// defines: DeviceCount, device_count
 #include <string>
 
 namespace aafgan::kernels::cuda {

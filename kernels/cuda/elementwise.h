@@ -1,4 +1,6 @@
 #pragma once
+// defines: binary, affine, rdiv, fill, fill_from_device, convert, copy_rows, expand_dim
+//
 // CUDA kernels of the engine's elementwise arithmetic and data movement: broadcasting binary
 // ops, affine, rdiv, fills, dtype conversion, the strided row copy of concat and the expansion of
 // a reduced dimension (sum's backward). The twins of engine/ops/arithmetic.cpp, shape_ops.cpp,

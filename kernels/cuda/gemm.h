@@ -1,4 +1,6 @@
 #pragma once
+// defines: gemm
+//
 // cuBLAS GEMM with the semantics and argument order of kernels/cpu/gemm.h: row-major
 // C = alpha·op(A)·op(B) + beta·C, where op transposes when asked; A is M×K after op, B is
 // K×N after op, C is M×N; lda, ldb, ldc are the row strides of the matrices as stored

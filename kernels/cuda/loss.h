@@ -1,4 +1,7 @@
 #pragma once
+// defines: loss_workspace_bytes, bce_forward, bce_backward, log_softmax_forward,
+//          log_softmax_backward, nll_forward, nll_backward
+//
 // CUDA kernels of the engine's losses (engine/ops/loss.cpp): binary cross-entropy, log-softmax
 // along dimension 1 of [N, C], and the negative log-likelihood, forward and backward, with the
 // formulas of kernels/math/*.h that the CPU ops use.

@@ -1,4 +1,6 @@
 #pragma once
+// defines: adam_step_multi, sgd_step, adadelta_step
+//
 // CUDA optimizer steps, the twins of kernels/math/optim.h: each element is updated by the very
 // AAFGAN_HD formula the CPU loop calls (adam_update, sgd_update, adadelta_update), with the
 // coefficients the engine precomputes in double on the host and rounds to T once (bias

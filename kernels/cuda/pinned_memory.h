@@ -1,4 +1,7 @@
 #pragma once
+// defines: pinned_alloc, pinned_free, PinnedBuffer, copy_to_device_async, copy_to_host_async,
+//          copy_device_to_device_async, stream_synchronize
+//
 // Pinned (page-locked) host memory and asynchronous copies. A copy from or to pinned memory
 // runs on its stream without blocking the host; from pageable memory the CUDA runtime stages
 // it (and may block). Streams are `void*` holding a cudaStream_t; nullptr is the legacy

@@ -1,4 +1,6 @@
 #pragma once
+// defines: unary_forward, unary_backward
+//
 // CUDA kernels of the engine's one-input pointwise maps: the elementary maps of
 // engine/ops/pointwise.cpp (sqrt, exp, log, log1p, softplus, abs, square, clamp) and the fixed
 // activations of engine/ops/activation.cpp (relu, leaky_relu, sigmoid, tanh), forward and

@@ -1,4 +1,6 @@
 #pragma once
+// defines: max_pool2d_forward, max_pool2d_backward
+//
 // CUDA max_pool2d (engine/ops/pool.cpp): k×k windows, stride s (0 means s = k), zero padding p
 // on every side (0 ≤ 2p ≤ k; default 0), floor mode, over x [planes = N·C, h, w]; the output is
 // [planes, oh, ow] with oh = (h + 2p − k)/s + 1, ow = (w + 2p − k)/s + 1. The same bits as the

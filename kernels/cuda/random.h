@@ -1,4 +1,6 @@
 #pragma once
+// defines: normal_fill, uniform_fill, dropout_forward
+//
 // CUDA fills from the engine's counter-based generator (kernels/math/philox.h): normal and uniform
 // draws (engine/random.cpp, Generator::normal_/uniform_) and the dropout mask
 // (kernels/cpu/dropout.h). Element i depends only on (seed, offset, i, stream id), so the same

@@ -1,4 +1,7 @@
 #pragma once
+// defines: sum_all_workspace_bytes, sum_all, sum_dim_workspace_bytes, sum_dim,
+//          sum_to_workspace_bytes, sum_to
+//
 // Deterministic CUDA sums: all elements, one dimension, and sum_to (a broadcast gradient summed
 // back to its operand's shape). The twins of engine/ops/reduce.cpp and arithmetic.cpp's sum_to.
 //

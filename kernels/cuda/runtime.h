@@ -1,4 +1,7 @@
 #pragma once
+// defines: device_alloc, device_free, copy_to_device, copy_to_host, device_memset,
+//          device_synchronize, device_name, time_ms, device_copy_bandwidth_gbs
+//
 // A minimal host API over the CUDA runtime, so code compiled by the plain C++ compiler (tests,
 // benchmarks, the engine's allocator) can use the GPU without including cuda_runtime.h.
 //

@@ -1,4 +1,7 @@
 #pragma once
+// defines: format_bytes, format_double, check_cuda, check_launch, check_cublas, check_cudnn,
+//          to_int, stream, cublas, cudnn, grid_for
+//
 // Internal to the .cu files of kernels/cuda: error checks for the CUDA runtime, cuBLAS and
 // cuDNN, and the current device's context handles (device_context.cu). Includes the CUDA
 // headers, so nothing outside kernels/cuda/*.cu may include it.
