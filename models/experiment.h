@@ -53,7 +53,8 @@ struct Experiment {
   // e < lr_decay_until (the reference's LAST_EPOCH_DECAY). 1.0 = no decay.
   double lr_decay_rate = 1.0;
   int lr_decay_until = -1;
-  // At the end of this epoch the activation parameters stop learning; −1 = never.
+  // The activation parameters stop learning at the end of epoch E counted from 1 (the one
+  // exception to 0-based epochs, as the trainer and --freeze-epoch count it); −1 or 0 = never.
   // JSON: FREEZE_CUSTOM_PARAMETERS_EPOCH.
   int freeze_epoch = -1;
   std::string experiment_dir;
@@ -100,19 +101,20 @@ struct Experiment {
 Experiment mnist_defaults();
 Experiment celeba_defaults();
 
-// Reads experiment `key` of the reference-format file `path`. `defaults` says which app is
-// asking (arch, img_size, conditional_labels are its fixed architecture) and supplies the
-// values of keys the reference code required but the file omits. A key the reference treated
-// as optional keeps the meaning its absence had there: no LEARNING_RATE_DECAY = no decay, no
-// OPTIMIZER_OPTIONAL_PARAMS = Adam's betas (0.9, 0.999), no SKIP_* = no skipping, no
-// INIT_NET_WEIGHTS = framework initialisation, no N_SEEDS = every seed, no FID_ENABLED = off,
-// no GENERATE_N_IN_CSV = 1000. Keys starting with '_' are comments (the reference disables a
-// key by prefixing it, e.g. "_SKIP_DEFAULT"). SKIP_* and similar flags follow their value
-// (0 = off), where the reference tested only their presence.
+// Reads experiment `key` of the reference-format file `path`, key by key as the table of
+// models/experiment_keys.cpp says (valid ranges, what an absent key means). `defaults` says
+// which app is asking (arch, img_size, conditional_labels are its fixed architecture) and
+// supplies the values of keys the reference code required but the file omits. A key the
+// reference treated as optional keeps the meaning its absence had there: no
+// LEARNING_RATE_DECAY = no decay, no OPTIMIZER_OPTIONAL_PARAMS = Adam's betas (0.9, 0.999), no
+// SKIP_* = no skipping, no INIT_NET_WEIGHTS = framework initialisation, no N_SEEDS = every seed,
+// no FID_ENABLED = off, no GENERATE_N_IN_CSV = 1000. Keys starting with '_' are comments (the
+// reference disables a key by prefixing it, e.g. "_SKIP_DEFAULT"). SKIP_* and similar flags
+// follow their value (0 = off), where the reference tested only their presence.
 // Every failure is an Error naming the file, the experiment key and the field.
 Experiment load_experiment(const std::string& path, const std::string& key, Experiment defaults);
 
-// The resolved settings in the reference format (without layer lists), for config.json of a
+// The resolved settings in the reference format (layer lists included), for config.json of a
 // run that was not loaded from a file; load_experiment reads it back to the same values.
 nlohmann::json to_json(const Experiment& e);
 

@@ -12,6 +12,7 @@
 
 #include "engine/device.h"
 #include "engine/optim/adam.h"
+#include "models/experiment.h"
 #include "models/gan.h"
 #include "models/training_data.h"
 
@@ -44,6 +45,10 @@ struct TrainOptions {
   std::string label;      // names the run in messages
   Device device;          // where the model trains; the trainer moves the model there
 };
+
+// The options every run of experiment e shares: its hyperparameters, schedule and logging. The
+// caller adds what is the run's own (folder, seed, label, device, metrics, config, grid layout).
+TrainOptions train_options(const Experiment& e);
 
 enum class RunOutcome { completed, already_complete, previously_failed, interrupted, diverged };
 const char* outcome_name(RunOutcome o);

@@ -5,10 +5,10 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <filesystem>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "apps/common/experiment_flags.h"
 #include "engine/device.h"
 #include "engine/random_streams.h"
 
@@ -22,46 +22,14 @@ namespace {
 constexpr uint32_t kInitStream = stream_id(RandomStream::gan_init),
                    kDropoutStream = stream_id(RandomStream::gan_dropout);
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 }  // namespace
 
 void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& d) {
-  const std::string outputs = "default,BHSA,BHAA,BHATA,BHANA,DSILU", hiddens = "default,SHReLU,Mish,MiDA";
-  app.add_option("--gen", o.gen, "generator output activation(s): " + outputs);
-  app.add_option("--dis", o.dis, "discriminator output activation(s): " + outputs);
-  app.add_option("--gen-hidden", o.gen_hidden, "generator hidden activation(s): " + hiddens);
-  app.add_option("--dis-hidden", o.dis_hidden, "discriminator hidden activation(s): " + hiddens);
+  add_experiment_flags(app, o.overrides, d);
   app.add_option("--config", o.config_path, "experiment file in the reference JSON format")->check(CLI::ExistingFile);
   app.add_option("--experiment", o.experiment_key, "key of the experiment in --config");
   app.add_option("--out", o.out_dir, "folder that receives EXPERIMENT_DIR/output…/<seed index>/");
-  app.add_option("--epochs", o.epochs, fmt::format("epochs per run (default {})", d.epochs))
-      ->check(CLI::Range(1, 1 << 30));
-  app.add_option("--batch-size", o.batch_size, fmt::format("batch size (default {})", d.batch_size))
-      ->check(CLI::Range(1, 1 << 30));
-  app.add_option("--lr", o.lr, fmt::format("Adam learning rate (default {})", d.lr))->check(CLI::Range(1e-12, 10.0));
-  app.add_option("--beta1", o.beta1, fmt::format("Adam beta1 (default {})", d.beta1))
-      ->check(CLI::Range(0.0, 0.999999));
-  app.add_option("--lr-decay", o.lr_decay,
-                 fmt::format("learning-rate factor after each epoch (default {})", d.lr_decay_rate))
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--lr-decay-until", o.lr_decay_until,
-                 d.lr_decay_until < 0 ? std::string("decay after epochs 0 … N−1 only (default: every epoch)")
-                                      : fmt::format("decay after epochs 0 … N−1 only (default {})", d.lr_decay_until))
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--freeze-epoch", o.freeze_epoch, "freeze activation parameters from the end of epoch E (1-based)")
-      ->check(CLI::Range(1, 1 << 30));
   app.add_option("--seed", o.seed, "seed of the run (default: the reference seed list)");
-  app.add_option("--seeds", o.seeds_n, "number of seeds per model combination (default 1)")
-      ->check(CLI::Range(1, 1 << 30));
-  app.add_option("--dtype", o.dtype, "float32 or float64 (default float32)")
-      ->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--device", o.device, "auto (the GPU when one is usable), cpu, cuda or cuda:N");
   app.add_flag("--tf32", o.tf32, "allow TF32 tensor cores for float32 GEMMs and convolutions on the GPU");
   app.add_flag("--deterministic", o.deterministic,
@@ -69,9 +37,6 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--max-images", o.max_images, "train on the first N images (smoke runs)")
       ->check(CLI::Range(1, 1 << 30));
-  app.add_option("--log-every", o.log_every,
-                 fmt::format("batches between progress lines (default {})", d.verbose_batch_step))
-      ->check(CLI::NonNegativeNumber);
   app.add_flag("--no-resume", o.no_resume, "start runs from scratch even when a checkpoint exists");
   app.add_flag("--retry-double", o.retry_double, "rerun a diverged run in float64 (the failed one is kept aside)");
 }
@@ -82,29 +47,15 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
   models::Experiment e =
       o.config_path.empty() ? defaults : models::load_experiment(o.config_path, o.experiment_key, defaults);
   for (const std::string& w : e.warnings) fmt::print("note: {}\n", w);
-  const bool cli_only = o.config_path.empty();
-  if (app.count("--gen") || cli_only) e.gen_models = split_list(o.gen);
-  if (app.count("--dis") || cli_only) e.dis_models = split_list(o.dis);
-  if (app.count("--gen-hidden") || cli_only) e.gen_hidden_models = split_list(o.gen_hidden);
-  if (app.count("--dis-hidden") || cli_only) e.dis_hidden_models = split_list(o.dis_hidden);
-  if (o.epochs) e.epochs = o.epochs;
-  if (o.batch_size) e.batch_size = o.batch_size;
-  if (app.count("--lr")) e.lr = o.lr;
-  if (app.count("--beta1")) e.beta1 = o.beta1;
-  if (app.count("--lr-decay")) e.lr_decay_rate = o.lr_decay;
-  if (app.count("--lr-decay-until")) e.lr_decay_until = o.lr_decay_until;
-  if (app.count("--freeze-epoch")) e.freeze_epoch = o.freeze_epoch;
-  if (!o.dtype.empty()) e.dtype = parse_dtype(o.dtype);
-  if (o.log_every >= 0) e.verbose_batch_step = o.log_every;
   if (app.count("--seed")) {
+    // Before the overrides, so that --seeds N counts these seeds.
+    const auto it = o.overrides.values.find("N_SEEDS");
+    const int n = it == o.overrides.values.end() ? 1 : it->second.get<int>();
     e.seeds.clear();
-    for (int i = 0; i < std::max(o.seeds_n, 1); ++i) e.seeds.push_back(o.seed + static_cast<uint64_t>(i));
-    e.n_seeds = static_cast<int>(e.seeds.size());
-  } else if (o.seeds_n) {
-    AAFGAN_CHECK(o.seeds_n <= static_cast<int>(e.seeds.size()), "--seeds {}: the seed list has only {} seeds",
-                 o.seeds_n, e.seeds.size());
-    e.n_seeds = o.seeds_n;
+    for (int i = 0; i < n; ++i) e.seeds.push_back(o.seed + static_cast<uint64_t>(i));
+    e.n_seeds = n;
   }
+  models::apply_overrides(o.overrides, e);
   if (o.threads) {
     omp_set_num_threads(o.threads);
     Eigen::setNbThreads(o.threads);
@@ -139,21 +90,10 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
       auto dropout_gen = std::make_shared<Generator>(run.seed, kDropoutStream);
       std::unique_ptr<models::GanModel> model = cb.make_model(run, dtype, init, dropout_gen);
 
-      models::TrainOptions t;
+      models::TrainOptions t = models::train_options(e);
       t.run_dir = (fs::path(o.out_dir) / run.dir).string();
       t.seed = run.seed;
-      t.epochs = e.epochs;
-      t.batch_size = e.batch_size;
-      t.lr = e.lr;
-      t.beta1 = e.beta1;
-      t.beta2 = e.beta2;
-      t.eps = e.eps;
-      t.lr_decay_rate = e.lr_decay_rate;
-      t.lr_decay_until = e.lr_decay_until < 0 ? e.epochs : e.lr_decay_until;
-      t.freeze_epoch = e.freeze_epoch;
-      t.log_every = e.verbose_batch_step;
       t.resume = !o.no_resume;
-      t.grid_samples = e.samples_in_visualization;
       t.grid_rows = cb.grid_rows;
       t.grid_cols = cb.grid_cols;
       t.grid_column_major = cb.grid_column_major;

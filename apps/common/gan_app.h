@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "models/experiment.h"
+#include "models/experiment_keys.h"
 #include "models/gan.h"
 #include "models/trainer.h"
 #include "models/training_data.h"
@@ -17,12 +18,13 @@
 namespace aafgan::apps {
 
 struct GanAppOptions {
-  std::string gen = "default", dis = "default", gen_hidden = "default", dis_hidden = "default";
-  std::string config_path, experiment_key, data_dir, out_dir = ".", dtype, device = "auto";
-  int epochs = 0, batch_size = 0, seeds_n = 0, threads = 0, log_every = -1, freeze_epoch = -1, lr_decay_until = -1;
+  // Experiment keys given by their flags (--epochs, --lr, --gen, …; the rows of
+  // models/experiment_keys.cpp that name a flag), applied over the defaults or --config.
+  models::ExperimentOverrides overrides;
+  std::string config_path, experiment_key, data_dir, out_dir = ".", device = "auto";
+  int threads = 0;
   int64_t max_images = 0;
-  uint64_t seed = 0;
-  double lr = 0, beta1 = 0, lr_decay = 0;
+  uint64_t seed = 0;  // --seed S: the seeds S, S+1, … (as many as --seeds) replace SEEDS
   bool no_resume = false, retry_double = false, tf32 = false, deterministic = false;
 };
 
