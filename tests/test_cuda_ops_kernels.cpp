@@ -26,6 +26,7 @@
 #include "engine/ops/pointwise.h"
 #include "engine/random.h"
 #include "kernels/math/broadcast.h"
+#include "kernels/cpu/optim.h"
 #include "kernels/math/optim.h"
 #include "kernels/cuda/device_query.h"
 #include "kernels/cuda/elementwise.h"
@@ -149,14 +150,14 @@ std::vector<T> cpu_grad(const Shape& xs, const std::vector<T>& xv, const std::ve
 
 // --- binary arithmetic ---------------------------------------------------------------------------
 
-constexpr kc::BinaryOp kBinaryOps[] = {kc::BinaryOp::add, kc::BinaryOp::sub, kc::BinaryOp::mul, kc::BinaryOp::div};
+constexpr aafgan::kernels::BinaryOp kBinaryOps[] = {aafgan::kernels::BinaryOp::add, aafgan::kernels::BinaryOp::sub, aafgan::kernels::BinaryOp::mul, aafgan::kernels::BinaryOp::div};
 
-Tensor cpu_binary(kc::BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor cpu_binary(aafgan::kernels::BinaryOp op, const Tensor& a, const Tensor& b) {
   switch (op) {
-    case kc::BinaryOp::add: return add(a, b);
-    case kc::BinaryOp::sub: return sub(a, b);
-    case kc::BinaryOp::mul: return mul(a, b);
-    case kc::BinaryOp::div: return div(a, b);
+    case aafgan::kernels::BinaryOp::add: return add(a, b);
+    case aafgan::kernels::BinaryOp::sub: return sub(a, b);
+    case aafgan::kernels::BinaryOp::mul: return mul(a, b);
+    case aafgan::kernels::BinaryOp::div: return div(a, b);
   }
   return Tensor();
 }
@@ -174,7 +175,7 @@ void check_binary_all() {
     const Shape& sa = sc.first;
     const Shape& sb = sc.second;
     for (const size_t offset : {size_t(0), size_t(1)}) {
-      for (const kc::BinaryOp op : kBinaryOps) {
+      for (const aafgan::kernels::BinaryOp op : kBinaryOps) {
         const Tensor a = host_tensor<T>(sa, random_vec<T>(static_cast<size_t>(sa.numel()), ++seed));
         const Tensor b = host_tensor<T>(sb, random_vec<T>(static_cast<size_t>(sb.numel()), ++seed, 0.5, 1.5));
         for (const bool swap : {false, true}) {  // the broadcast operand second, then first
@@ -185,7 +186,7 @@ void check_binary_all() {
           DeviceArray<T> dout(static_cast<size_t>(want.numel()), offset);
           kc::binary<T>(op, dx.get(), dy.get(), dout.get(), index_of(want.shape(), x.shape(), y.shape()));
           const std::string mm = bits_mismatch(dout.download(), values<T>(want));
-          const std::string what = std::string(kc::binary_op_name(op)) + " " + x.shape().str() + " by " +
+          const std::string what = std::string(aafgan::kernels::binary_op_name(op)) + " " + x.shape().str() + " by " +
                                    y.shape().str() + " " + tname<T>() + " offset " + std::to_string(offset);
           CHECK_MESSAGE(mm.empty(), what << ": " << mm);
         }
@@ -291,36 +292,36 @@ void check_expand_dim(const Shape& xs, int dim) {
 // --- pointwise -------------------------------------------------------------------------------------
 
 struct UnaryCase {
-  kc::UnaryOp op;
+  aafgan::kernels::UnaryOp op;
   double lo, hi;         // input range
   double a, b;           // the op's scalars
   bool exact_fwd, exact_bwd;  // only correctly rounded operations: the CPU's bits
 };
 
 const UnaryCase kUnaryCases[] = {
-    {kc::UnaryOp::sqrt, 0.01, 4.0, 0, 0, true, true},     {kc::UnaryOp::exp, -5.0, 5.0, 0, 0, false, true},
-    {kc::UnaryOp::log, 0.01, 4.0, 0, 0, false, true},     {kc::UnaryOp::log1p, -0.9, 4.0, 0, 0, false, true},
-    {kc::UnaryOp::softplus, -30.0, 30.0, 0, 0, false, false}, {kc::UnaryOp::abs, -2.0, 2.0, 0, 0, true, true},
-    {kc::UnaryOp::square, -2.0, 2.0, 0, 0, true, true},   {kc::UnaryOp::clamp, -2.0, 2.0, -0.5, 0.75, true, true},
-    {kc::UnaryOp::relu, -2.0, 2.0, 0, 0, true, true},     {kc::UnaryOp::leaky_relu, -2.0, 2.0, 0.2, 0, true, true},
-    {kc::UnaryOp::sigmoid, -30.0, 30.0, 0, 0, false, true}, {kc::UnaryOp::tanh, -5.0, 5.0, 0, 0, false, false},
+    {aafgan::kernels::UnaryOp::sqrt, 0.01, 4.0, 0, 0, true, true},     {aafgan::kernels::UnaryOp::exp, -5.0, 5.0, 0, 0, false, true},
+    {aafgan::kernels::UnaryOp::log, 0.01, 4.0, 0, 0, false, true},     {aafgan::kernels::UnaryOp::log1p, -0.9, 4.0, 0, 0, false, true},
+    {aafgan::kernels::UnaryOp::softplus, -30.0, 30.0, 0, 0, false, false}, {aafgan::kernels::UnaryOp::abs, -2.0, 2.0, 0, 0, true, true},
+    {aafgan::kernels::UnaryOp::square, -2.0, 2.0, 0, 0, true, true},   {aafgan::kernels::UnaryOp::clamp, -2.0, 2.0, -0.5, 0.75, true, true},
+    {aafgan::kernels::UnaryOp::relu, -2.0, 2.0, 0, 0, true, true},     {aafgan::kernels::UnaryOp::leaky_relu, -2.0, 2.0, 0.2, 0, true, true},
+    {aafgan::kernels::UnaryOp::sigmoid, -30.0, 30.0, 0, 0, false, true}, {aafgan::kernels::UnaryOp::tanh, -5.0, 5.0, 0, 0, false, false},
 };
 
 template <typename T>
 Tensor cpu_unary(const UnaryCase& c, const Tensor& x) {
   switch (c.op) {
-    case kc::UnaryOp::sqrt: return aafgan::sqrt(x);
-    case kc::UnaryOp::exp: return aafgan::exp(x);
-    case kc::UnaryOp::log: return aafgan::log(x);
-    case kc::UnaryOp::log1p: return aafgan::log1p(x);
-    case kc::UnaryOp::softplus: return aafgan::softplus(x);
-    case kc::UnaryOp::abs: return aafgan::abs(x);
-    case kc::UnaryOp::square: return aafgan::square(x);
-    case kc::UnaryOp::clamp: return aafgan::clamp(x, c.a, c.b);
-    case kc::UnaryOp::relu: return relu(x);
-    case kc::UnaryOp::leaky_relu: return leaky_relu(x, c.a);
-    case kc::UnaryOp::sigmoid: return sigmoid(x);
-    case kc::UnaryOp::tanh: return aafgan::tanh(x);
+    case aafgan::kernels::UnaryOp::sqrt: return aafgan::sqrt(x);
+    case aafgan::kernels::UnaryOp::exp: return aafgan::exp(x);
+    case aafgan::kernels::UnaryOp::log: return aafgan::log(x);
+    case aafgan::kernels::UnaryOp::log1p: return aafgan::log1p(x);
+    case aafgan::kernels::UnaryOp::softplus: return aafgan::softplus(x);
+    case aafgan::kernels::UnaryOp::abs: return aafgan::abs(x);
+    case aafgan::kernels::UnaryOp::square: return aafgan::square(x);
+    case aafgan::kernels::UnaryOp::clamp: return aafgan::clamp(x, c.a, c.b);
+    case aafgan::kernels::UnaryOp::relu: return relu(x);
+    case aafgan::kernels::UnaryOp::leaky_relu: return leaky_relu(x, c.a);
+    case aafgan::kernels::UnaryOp::sigmoid: return sigmoid(x);
+    case aafgan::kernels::UnaryOp::tanh: return aafgan::tanh(x);
   }
   return Tensor();
 }
@@ -332,7 +333,7 @@ void check_unary_all() {
   for (const UnaryCase& c : kUnaryCases) {
     for (const size_t offset : {size_t(0), size_t(1)}) {
       std::vector<T> xv = random_vec<T>(static_cast<size_t>(n), ++seed, c.lo, c.hi);
-      if (c.op == kc::UnaryOp::clamp) {  // the bounds themselves: the gradient passes there
+      if (c.op == aafgan::kernels::UnaryOp::clamp) {  // the bounds themselves: the gradient passes there
         xv[0] = static_cast<T>(c.a);
         xv[1] = static_cast<T>(c.b);
       }
@@ -341,10 +342,10 @@ void check_unary_all() {
       const std::vector<T> gx_cpu = cpu_grad<T>({n}, xv, w, [&](const Tensor& x) { return cpu_unary<T>(c, x); });
       DeviceArray<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dw(w, offset), dgx(static_cast<size_t>(n), offset);
       kc::unary_forward<T>(c.op, dx.get(), dy.get(), n, c.a, c.b);
-      kc::unary_backward<T>(c.op, kc::unary_backward_uses_output(c.op) ? dy.get() : dx.get(), dw.get(), dgx.get(),
+      kc::unary_backward<T>(c.op, aafgan::kernels::unary_backward_uses_output(c.op) ? dy.get() : dx.get(), dw.get(), dgx.get(),
                                  n, c.a, c.b);
       const std::vector<T> y = dy.download(), gx = dgx.download(), yc = values<T>(y_cpu);
-      const std::string what = std::string(kc::unary_op_name(c.op)) + " " + tname<T>() + " offset " +
+      const std::string what = std::string(aafgan::kernels::unary_op_name(c.op)) + " " + tname<T>() + " offset " +
                                std::to_string(offset);
       const std::string fwd = c.exact_fwd ? bits_mismatch(y, yc) : close_mismatch(y, yc, kRel<T>, [&](size_t i) {
         return std::fabs(static_cast<double>(yc[i])) + 1.0;
@@ -352,7 +353,7 @@ void check_unary_all() {
       // A backward from y inherits the forward's last-bit difference: compare it from the CPU's y
       // when the forward is not exact.
       std::vector<T> gx_from_cpu_y;
-      if (kc::unary_backward_uses_output(c.op) && !c.exact_fwd) {
+      if (aafgan::kernels::unary_backward_uses_output(c.op) && !c.exact_fwd) {
         dy.upload(yc);
         kc::unary_backward<T>(c.op, dy.get(), dw.get(), dgx.get(), n, c.a, c.b);
         gx_from_cpu_y = dgx.download();
@@ -696,14 +697,15 @@ void check_adam(double wd) {
   }
   std::vector<int64_t> step(nt, 0);
   for (int it = 0; it < 6; ++it) {
-    std::vector<kc::AdamTensor<T>> desc;
+    std::vector<aafgan::kernels::AdamTensor<T>> desc;
     for (size_t i = 0; i < nt; ++i) {
       if (i == 5 && it % 2 == 1) continue;  // frozen this step
       const uint64_t gseed = 1000 * static_cast<uint64_t>(it) + i;
       const std::vector<T> g = random_vec<T>(static_cast<size_t>(sizes[i]), gseed, -2, 2);
       dg[i]->upload(g);
       const kernels::AdamCoeffs<T> c = adam_coeffs<T>(0.01, 0.5, 0.999, 1e-8, wd, ++step[i]);
-      kernels::cpu::adam_step<T>(sizes[i], p[i].data(), g.data(), m[i].data(), v[i].data(), c);
+      const kernels::AdamTensor<T> one{p[i].data(), g.data(), m[i].data(), v[i].data(), sizes[i], c};
+      kernels::cpu::adam_step_multi<T>(&one, 1);
       desc.push_back({dp[i]->get(), dg[i]->get(), dm[i]->get(), dv[i]->get(), sizes[i], c});
     }
     kc::adam_step_multi<T>(desc.data(), static_cast<int64_t>(desc.size()));
@@ -962,11 +964,11 @@ TEST_CASE("cuda ops: without a gpu the kernels fail with a readable error instea
     }
   };
   expect_error("fill", [&] { kc::fill<float>(fake, 4, 1.0); });
-  expect_error("unary_forward", [&] { kc::unary_forward<float>(kc::UnaryOp::relu, fake, fake, 4); });
+  expect_error("unary_forward", [&] { kc::unary_forward<float>(aafgan::kernels::UnaryOp::relu, fake, fake, 4); });
   expect_error("sum_all", [&] { kc::sum_all<float>(fake, fake, 4, nullptr, 0); });
   expect_error("normal_fill", [&] { kc::normal_fill<float>(fake, 4, 1, 0, 0, 0.0, 1.0); });
   expect_error("adam_step_multi", [&] {
-    kc::AdamTensor<float> t{fake, fake, fake, fake, 4, {}};
+    aafgan::kernels::AdamTensor<float> t{fake, fake, fake, fake, 4, {}};
     kc::adam_step_multi<float>(&t, 1);
   });
   expect_error("device_alloc", [] { kc::device_alloc(16); });

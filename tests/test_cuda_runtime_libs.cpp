@@ -211,7 +211,7 @@ std::vector<ConvCase> random_conv_cases(uint64_t seed, int count) {
 template <typename T>
 void check_conv2d(const ConvCase& cc, uint64_t seed) {
   const DType dt = dtype_of<T>();
-  kc::ConvShape s;
+  aafgan::kernels::ConvShape s;
   s.n = cc.n;
   s.in_channels = cc.cin;
   s.in_h = cc.h;
@@ -268,7 +268,7 @@ void check_conv2d(const ConvCase& cc, uint64_t seed) {
 template <typename T>
 void check_conv_transpose2d(const ConvCase& cc, uint64_t seed) {
   const DType dt = dtype_of<T>();
-  kc::ConvTransposeShape s;
+  aafgan::kernels::ConvTransposeShape s;
   s.n = cc.n;
   s.in_channels = cc.cin;
   s.in_h = cc.h;
@@ -514,7 +514,7 @@ TEST_CASE("cuda runtime: without a GPU the calls report it cleanly") {
   if (!aafgan::testing::gpu_unavailable_reason().empty()) {
     // Every entry point that needs the device fails with a message, never a crash.
     float a[4] = {1, 2, 3, 4}, c[4] = {0, 0, 0, 0};
-    kc::ConvShape s;
+    aafgan::kernels::ConvShape s;
     s.n = 1;
     s.in_channels = 1;
     s.in_h = 3;
@@ -674,7 +674,7 @@ TEST_CASE("cuda runtime: deterministic mode gives identical bits twice") {
   AAFGAN_REQUIRE_CUDNN_OR_SKIP();
   DeterministicScope det(true);
   // Big enough that atomics-based algorithms would split the sums across many blocks.
-  kc::ConvShape s;
+  aafgan::kernels::ConvShape s;
   s.n = 16;
   s.in_channels = 32;
   s.in_h = 16;
@@ -705,7 +705,7 @@ TEST_CASE("cuda runtime: deterministic mode gives identical bits twice") {
   CHECK(std::memcmp(e.data(), f.data(), e.size() * sizeof(float)) == 0);
 
   // The transposed convolution's forward is a backward-data, its weight gradient a backward-filter.
-  kc::ConvTransposeShape t;
+  aafgan::kernels::ConvTransposeShape t;
   t.n = 16;
   t.in_channels = 64;
   t.in_h = 8;
@@ -730,7 +730,7 @@ TEST_CASE("cuda runtime: deterministic mode gives identical bits twice") {
 TEST_CASE("cuda runtime: convolution algorithms are chosen once per shape") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
   AAFGAN_REQUIRE_CUDNN_OR_SKIP();
-  kc::ConvShape s;
+  aafgan::kernels::ConvShape s;
   s.n = 3;
   s.in_channels = 5;
   s.in_h = 13;
@@ -748,7 +748,7 @@ TEST_CASE("cuda runtime: convolution algorithms are chosen once per shape") {
   for (int i = 0; i < 3; ++i) kc::conv2d_forward<float>(s, x.get(), w.get(), nullptr, y.get(), WriteMode::overwrite);
   CHECK(kc::conv_algorithm_cache_size() == cached);
   // Bad shapes are refused with the shape in the message.
-  kc::ConvShape bad = s;
+  aafgan::kernels::ConvShape bad = s;
   bad.kernel_h = 40;
   const std::string msg = message_of([&] {
     kc::conv2d_forward<float>(bad, x.get(), w.get(), nullptr, y.get(), WriteMode::overwrite);
@@ -797,7 +797,7 @@ TEST_CASE("cuda runtime: a training step's steady state makes no cudaMalloc") {
   AAFGAN_REQUIRE_CUDNN_OR_SKIP();
   // A DCGAN-like block: conv 4×4 stride 2, batch norm, a linear layer's GEMM; every
   // activation and gradient buffer is taken from the allocator and freed within the step.
-  kc::ConvShape s;
+  aafgan::kernels::ConvShape s;
   s.n = 8;
   s.in_channels = 3;
   s.in_h = 32;
