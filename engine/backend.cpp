@@ -8,7 +8,6 @@
 // build a CUDA tensor reaches `no_backend`, the one place that says so.
 #include "engine/backend.h"
 
-#include <atomic>
 #include <cstring>
 #include <cstdlib>
 #include <limits>
@@ -124,8 +123,6 @@ kernels::BroadcastIndex broadcast_index(const Shape& out, const Shape& a, const 
   return kernels::make_broadcast_index(out.ndim(), os.data(), a.ndim(), as.data(), b.ndim(), bs.data());
 }
 
-std::atomic<bool> g_allow_tf32{false}, g_deterministic{false};
-
 }  // namespace
 
 // --- devices ---------------------------------------------------------------------------------
@@ -181,21 +178,22 @@ void synchronize(const Device& d) {
 #endif
 }
 
+// Without CUDA there is nothing these switches could change.
 void set_allow_tf32(bool on_) {
-  g_allow_tf32 = on_;
 #if defined(AAFGAN_WITH_CUDA)
   cuda::set_allow_tf32(on_);
+#else
+  (void)on_;
 #endif
 }
-bool allow_tf32() { return g_allow_tf32; }
 
 void set_deterministic(bool on_) {
-  g_deterministic = on_;
 #if defined(AAFGAN_WITH_CUDA)
   cuda::set_deterministic(on_);
+#else
+  (void)on_;
 #endif
 }
-bool deterministic() { return g_deterministic; }
 
 void* allocate(const Device& d, size_t bytes) {
   if (d.is_cpu()) return host_alloc(bytes);  // non-null even for 0 bytes, as memcpy wants

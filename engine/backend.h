@@ -63,11 +63,9 @@ void* stream(const Device& d);
 // Waits for everything enqueued on d (a no-op for the CPU).
 void synchronize(const Device& d);
 // Process-wide GPU numerics: TF32 tensor cores for f32 GEMMs/convolutions, deterministic
-// convolution algorithms. Remembered without CUDA too, so flags parse the same everywhere.
+// convolution algorithms (no-ops in a build without CUDA).
 void set_allow_tf32(bool on);
-bool allow_tf32();
 void set_deterministic(bool on);
-bool deterministic();
 
 // Raw bytes on a device: the host allocator on the CPU, the caching allocator on a GPU (a block
 // freed here may be reused at once by later work on the same stream). 0 bytes on a GPU is nullptr.
