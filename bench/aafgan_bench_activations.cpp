@@ -35,6 +35,7 @@
 #include "engine/random.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cuda/activations.h"
+#include "kernels/cuda/device_context.h"
 #include "kernels/cuda/device_query.h"
 #include "kernels/cuda/runtime.h"
 
@@ -327,6 +328,7 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
     fmt::print("\ncuda: skipped ({})\n", dc.reason);
     return;
   }
+  void* const stream = kc::context_stream();
   const double copy = kc::device_copy_bandwidth_gbs(size_t(256) << 20);
   const int iters = std::max(20, 10 * o.iters);
   print_header(fmt::format("CUDA on {}; cudaMemcpy D2D {:.1f} GB/s (read + write); mean of {} launches after warm-up",
@@ -363,14 +365,14 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
       row.copy_gbs = copy;
       set_bytes(row, act, s);
       row.t.fwd_ms = kc::time_ms(
-          [&] { kc::act_forward<float>(act, kRange, dx.f(), dy.f(), n, np ? pp.data() : nullptr, P, 1); },
-          iters);
+          [&] { kc::act_forward<float>(act, kRange, dx.f(), dy.f(), n, np ? pp.data() : nullptr, P, 1, stream); },
+          iters, 3, stream);
       row.t.bwd_ms = kc::time_ms(
           [&] {
             kc::act_backward<float>(act, kRange, dx.f(), dgy.f(), dgx.f(), np ? gpp.data() : nullptr, n,
-                                         np ? pp.data() : nullptr, P, 1, ws.p, wsb);
+                                         np ? pp.data() : nullptr, P, 1, ws.p, wsb, stream);
           },
-          iters);
+          iters, 3, stream);
       print_row(row);
     }
   }

@@ -334,11 +334,11 @@ TEST_CASE("cuda runtime: copies round-trip, the timer and the copy bandwidth are
   for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<float>(i) * 0.5f;
   DeviceArray<float> d(h);
   CHECK(d.download() == h);
-  kc::device_memset(d.get(), 0, h.size() * sizeof(float));
+  kc::device_memset(d.get(), 0, h.size() * sizeof(float), kc::context_stream());
   kc::device_synchronize();
   CHECK(d.download() == std::vector<float>(h.size(), 0.0f));
   CHECK(!kc::device_name().empty());
-  CHECK(kc::time_ms([] {}, 3) >= 0.0f);
+  CHECK(kc::time_ms([] {}, 3, 3, kc::context_stream()) >= 0.0f);
   CHECK(kc::device_copy_bandwidth_gbs(size_t(1) << 24) > 0.0);
 }
 
@@ -463,8 +463,8 @@ TEST_CASE("cuda activations: an empty batch gives zero parameter gradients") {
   const float* pp[] = {dl.get(), dt.get()};
   float* gp[] = {gl.get(), gt.get()};
   CHECK(kc::act_backward_workspace_bytes(Act::BHSA, 0, P, 1, sizeof(float)) == 0);
-  kc::act_forward<float>(Act::BHSA, Range::sym, nullptr, nullptr, 0, pp, P, 1);
-  kc::act_backward<float>(Act::BHSA, Range::sym, nullptr, nullptr, nullptr, gp, 0, pp, P, 1, nullptr, 0);
+  kc::act_forward<float>(Act::BHSA, Range::sym, nullptr, nullptr, 0, pp, P, 1, kc::context_stream());
+  kc::act_backward<float>(Act::BHSA, Range::sym, nullptr, nullptr, nullptr, gp, 0, pp, P, 1, nullptr, 0, kc::context_stream());
   kc::device_synchronize();
   CHECK(gl.download() == std::vector<float>(P, 0.0f));
   CHECK(gt.download() == std::vector<float>(P, 0.0f));
@@ -487,14 +487,14 @@ TEST_CASE("cuda activations: optional outputs (no x gradient, some or no paramet
   // Only τ1's gradient, no x gradient.
   double* only_t1[] = {nullptr, g1.get(), nullptr};
   kc::act_backward<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), nullptr, only_t1, n, pp, P, 1, ws.get(),
-                                ws_bytes);
+                                ws_bytes, kc::context_stream());
   kc::device_synchronize();
   CHECK(g1.download() == full.gp[1]);
 
   // No parameter gradient at all (a frozen layer): the x gradient alone, no workspace needed.
   double* none[] = {nullptr, nullptr, nullptr};
   kc::act_backward<double>(Act::BHAA, Range::unit, dx.get(), dgy.get(), dgx.get(), none, n, pp, P, 1, nullptr,
-                                0);
+                                0, kc::context_stream());
   kc::device_synchronize();
   // Another kernel computes it, so the compiler may contract its arithmetic differently: equal
   // to rounding, not necessarily to the bit (determinism is per configuration).
@@ -513,9 +513,9 @@ TEST_CASE("cuda activations: bad sizes and a short workspace are reported") {
   float* gp[] = {gl.get(), gt.get()};
   DeviceArray<unsigned char> small(need / 2);
   CHECK_THROWS_WITH_AS(kc::act_backward<float>(Act::BHSA, Range::sym, x.get(), gy.get(), nullptr, gp, n, pp, P,
-                                                    1, small.get(), need / 2),
+                                                    1, small.get(), need / 2, kc::context_stream()),
                        doctest::Contains("workspace"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::act_forward<float>(Act::BHSA, Range::sym, x.get(), x.get(), n + 1, pp, P, 1),
+  CHECK_THROWS_WITH_AS(kc::act_forward<float>(Act::BHSA, Range::sym, x.get(), x.get(), n + 1, pp, P, 1, kc::context_stream()),
                        doctest::Contains("multiple of P"), std::runtime_error);
   CHECK_THROWS_AS(kc::act_backward_workspace_bytes(Act::BHSA, n, 0, 1, sizeof(float)), std::runtime_error);
 }

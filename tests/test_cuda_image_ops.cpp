@@ -20,6 +20,7 @@
 #include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/ops/image_ops.h"
+#include "kernels/cuda/device_context.h"
 #include "kernels/cuda/image_ops.h"
 #include "kernels/cuda/pool.h"
 #include "models/dcgan.h"
@@ -220,19 +221,19 @@ TEST_CASE("cuda image ops: max_pool2d with padding agrees with the cpu including
 TEST_CASE("cuda image ops: the kernels refuse bad sizes by name") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
   namespace kc = kernels::cuda;
-  CHECK_THROWS_WITH_AS(kc::avg_pool2d_forward<float>(nullptr, nullptr, 1, 2, 2, 7, 1, 2, false),
+  CHECK_THROWS_WITH_AS(kc::avg_pool2d_forward<float>(nullptr, nullptr, 1, 2, 2, 7, 1, 2, false, kc::context_stream()),
                        doctest::Contains("avg_pool2d_forward"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::avg_pool2d_backward<double>(nullptr, nullptr, 1, 8, 8, 3, 1, 2, true),
+  CHECK_THROWS_WITH_AS(kc::avg_pool2d_backward<double>(nullptr, nullptr, 1, 8, 8, 3, 1, 2, true, kc::context_stream()),
                        doctest::Contains("padding"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::max_pool2d_forward<float>(nullptr, nullptr, nullptr, 1, 4, 4, 3, 1, 2),
+  CHECK_THROWS_WITH_AS(kc::max_pool2d_forward<float>(nullptr, nullptr, nullptr, 1, 4, 4, 3, 1, 2, kc::context_stream()),
                        doctest::Contains("padding"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::max_pool2d_backward<double>(nullptr, nullptr, nullptr, 1, 1, 1, 4, 1, 1),
+  CHECK_THROWS_WITH_AS(kc::max_pool2d_backward<double>(nullptr, nullptr, nullptr, 1, 1, 1, 4, 1, 1, kc::context_stream()),
                        doctest::Contains("larger than the input"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::global_avg_pool2d_forward<float>(nullptr, nullptr, 2, 0),
+  CHECK_THROWS_WITH_AS(kc::global_avg_pool2d_forward<float>(nullptr, nullptr, 2, 0, kc::context_stream()),
                        doctest::Contains("empty plane"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::interpolate_bilinear_forward<double>(nullptr, nullptr, 1, 0, 3, 2, 2),
+  CHECK_THROWS_WITH_AS(kc::interpolate_bilinear_forward<double>(nullptr, nullptr, 1, 0, 3, 2, 2, kc::context_stream()),
                        doctest::Contains("interpolate_bilinear_forward"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::interpolate_bilinear_backward<float>(nullptr, nullptr, int64_t(1) << 20, 64, 64, 8, 8),
+  CHECK_THROWS_WITH_AS(kc::interpolate_bilinear_backward<float>(nullptr, nullptr, int64_t(1) << 20, 64, 64, 8, 8, kc::context_stream()),
                        doctest::Contains("2^31"), std::runtime_error);
 }
 

@@ -184,7 +184,7 @@ void check_binary_all() {
           const Tensor want = cpu_binary(op, x, y);
           DeviceArray<T> dx(values<T>(x), offset), dy(values<T>(y), offset);
           DeviceArray<T> dout(static_cast<size_t>(want.numel()), offset);
-          kc::binary<T>(op, dx.get(), dy.get(), dout.get(), index_of(want.shape(), x.shape(), y.shape()));
+          kc::binary<T>(op, dx.get(), dy.get(), dout.get(), index_of(want.shape(), x.shape(), y.shape()), kc::context_stream());
           const std::string mm = bits_mismatch(dout.download(), values<T>(want));
           const std::string what = std::string(aafgan::kernels::binary_op_name(op)) + " " + x.shape().str() + " by " +
                                    y.shape().str() + " " + tname<T>() + " offset " + std::to_string(offset);
@@ -205,22 +205,22 @@ void check_scalar_maps() {
     DeviceArray<T> dx(xv, offset), dy(xv.size(), offset);
     for (const auto& st : std::vector<std::pair<double, double>>{{2.5, -1.0}, {-1.0, 0.0}, {0.1, 0.7}}) {
       const double s = st.first, t = st.second;
-      kc::affine<T>(dx.get(), dy.get(), static_cast<int64_t>(xv.size()), s, t);
+      kc::affine<T>(dx.get(), dy.get(), static_cast<int64_t>(xv.size()), s, t, kc::context_stream());
       const std::string mm = bits_mismatch(dy.download(), values<T>(affine(x, s, t)));
       CHECK_MESSAGE(mm.empty(), "affine " << s << " " << t << " " << tname<T>() << ": " << mm);
     }
-    kc::affine<T>(dx.get(), dx.get(), static_cast<int64_t>(xv.size()), 3.0, 0.25);  // in place
+    kc::affine<T>(dx.get(), dx.get(), static_cast<int64_t>(xv.size()), 3.0, 0.25, kc::context_stream());  // in place
     CHECK(bits_mismatch(dx.download(), values<T>(affine(x, 3.0, 0.25))).empty());
     dx.upload(xv);
-    kc::rdiv<T>(1.7, dx.get(), dy.get(), static_cast<int64_t>(xv.size()));
+    kc::rdiv<T>(1.7, dx.get(), dy.get(), static_cast<int64_t>(xv.size()), kc::context_stream());
     CHECK(bits_mismatch(dy.download(), values<T>(rdiv(1.7, x))).empty());
 
     Tensor f = Tensor::empty({1003}, dtype_of<T>());
     f.fill_(0.1);
-    kc::fill<T>(dy.get(), 1003, 0.1);
+    kc::fill<T>(dy.get(), 1003, 0.1, kc::context_stream());
     CHECK(bits_mismatch(dy.download(), values<T>(f)).empty());
     DeviceArray<T> one(std::vector<T>{static_cast<T>(-3.25)});
-    kc::fill_from_device<T>(dy.get(), 1003, one.get());
+    kc::fill_from_device<T>(dy.get(), 1003, one.get(), kc::context_stream());
     CHECK(bits_mismatch(dy.download(), std::vector<T>(1003, static_cast<T>(-3.25))).empty());
   }
 }
@@ -233,11 +233,11 @@ void check_conversions() {
   const Tensor d = host_tensor<double>({777}, dv);
   DeviceArray<double> dd(dv);
   DeviceArray<float> df(dv.size());
-  kc::convert<double, float>(dd.get(), df.get(), 777);
+  kc::convert<double, float>(dd.get(), df.get(), 777, kc::context_stream());
   CHECK(bits_mismatch(df.download(), values<float>(d.to(DType::f32))).empty());
   const std::vector<float> fv = random_vec<float>(777, 12);
   DeviceArray<float> sf(fv);
-  kc::convert<float, double>(sf.get(), dd.get(), 777);
+  kc::convert<float, double>(sf.get(), dd.get(), 777, kc::context_stream());
   CHECK(bits_mismatch(dd.download(), values<double>(host_tensor<float>({777}, fv).to(DType::f64))).empty());
 }
 
@@ -257,7 +257,7 @@ void check_concat(const std::vector<Shape>& parts, int dim) {
   for (const Tensor& t : xs) {
     dparts.push_back(std::make_unique<DeviceArray<T>>(values<T>(t)));
     const int64_t row = t.size(dim) * inner;
-    kc::copy_rows(dout.get() + col, out_row * es, dparts.back()->get(), row * es, outer, row * es);
+    kc::copy_rows(dout.get() + col, out_row * es, dparts.back()->get(), row * es, outer, row * es, kc::context_stream());
     col += row;
   }
   INFO("concat along " << dim << " " << tname<T>() << " into " << want.shape().str());
@@ -267,7 +267,7 @@ void check_concat(const std::vector<Shape>& parts, int dim) {
   for (size_t k = 0; k < xs.size(); ++k) {
     const int64_t row = xs[k].size(dim) * inner;
     DeviceArray<T> back(static_cast<size_t>(xs[k].numel()));
-    kc::copy_rows(back.get(), row * es, dout.get() + col, out_row * es, outer, row * es);
+    kc::copy_rows(back.get(), row * es, dout.get() + col, out_row * es, outer, row * es, kc::context_stream());
     CHECK(bits_mismatch(back.download(), values<T>(xs[k])).empty());
     col += row;
   }
@@ -284,7 +284,7 @@ void check_expand_dim(const Shape& xs, int dim) {
   for (int i = 0; i < dim; ++i) outer *= xs[i];
   for (int i = dim + 1; i < xs.ndim(); ++i) inner *= xs[i];
   DeviceArray<T> dg(w), dgx(static_cast<size_t>(xs.numel()));
-  kc::expand_dim<T>(dg.get(), dgx.get(), outer, xs[dim], inner);
+  kc::expand_dim<T>(dg.get(), dgx.get(), outer, xs[dim], inner, kc::context_stream());
   INFO("expand " << xs.str() << " along " << dim);
   CHECK(bits_mismatch(dgx.download(), values<T>(x.grad())).empty());
 }
@@ -341,9 +341,9 @@ void check_unary_all() {
       const Tensor y_cpu = cpu_unary<T>(c, host_tensor<T>({n}, xv));
       const std::vector<T> gx_cpu = cpu_grad<T>({n}, xv, w, [&](const Tensor& x) { return cpu_unary<T>(c, x); });
       DeviceArray<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dw(w, offset), dgx(static_cast<size_t>(n), offset);
-      kc::unary_forward<T>(c.op, dx.get(), dy.get(), n, c.a, c.b);
+      kc::unary_forward<T>(c.op, dx.get(), dy.get(), n, c.a, c.b, kc::context_stream());
       kc::unary_backward<T>(c.op, aafgan::kernels::unary_backward_uses_output(c.op) ? dy.get() : dx.get(), dw.get(), dgx.get(),
-                                 n, c.a, c.b);
+                                 n, c.a, c.b, kc::context_stream());
       const std::vector<T> y = dy.download(), gx = dgx.download(), yc = values<T>(y_cpu);
       const std::string what = std::string(aafgan::kernels::unary_op_name(c.op)) + " " + tname<T>() + " offset " +
                                std::to_string(offset);
@@ -355,7 +355,7 @@ void check_unary_all() {
       std::vector<T> gx_from_cpu_y;
       if (aafgan::kernels::unary_backward_uses_output(c.op) && !c.exact_fwd) {
         dy.upload(yc);
-        kc::unary_backward<T>(c.op, dy.get(), dw.get(), dgx.get(), n, c.a, c.b);
+        kc::unary_backward<T>(c.op, dy.get(), dw.get(), dgx.get(), n, c.a, c.b, kc::context_stream());
         gx_from_cpu_y = dgx.download();
       }
       const std::vector<T>& gxc = gx_from_cpu_y.empty() ? gx : gx_from_cpu_y;
@@ -400,7 +400,7 @@ void check_sum_all() {
     for (const size_t offset : {size_t(0), size_t(1)}) {
       DeviceArray<T> dx(xv, offset), dout(1);
       Workspace ws(kc::sum_all_workspace_bytes(n));
-      kc::sum_all<T>(dx.get(), dout.get(), n, ws.get(), ws.bytes);
+      kc::sum_all<T>(dx.get(), dout.get(), n, ws.get(), ws.bytes, kc::context_stream());
       const std::vector<T> got = dout.download();
       const double scale = abs_sums(xv, 1, n, 1)[0] + 1e-300;
       INFO("sum of " << n << " " << tname<T>() << " offset " << offset);
@@ -433,7 +433,7 @@ void check_sum_dim() {
     const std::vector<double> scale = abs_sums(xv, c.outer, c.size, c.inner);
     DeviceArray<T> dx(xv), dout(static_cast<size_t>(c.outer * c.inner));
     Workspace ws(kc::sum_dim_workspace_bytes(c.outer, c.size, c.inner));
-    kc::sum_dim<T>(dx.get(), dout.get(), c.outer, c.size, c.inner, ws.get(), ws.bytes);
+    kc::sum_dim<T>(dx.get(), dout.get(), c.outer, c.size, c.inner, ws.get(), ws.bytes, kc::context_stream());
     const std::vector<T> got = dout.download();
     INFO("sum over dim 1 of [" << c.outer << "," << c.size << "," << c.inner << "] " << tname<T>());
     if (sequential_plan(c.outer, c.size, c.inner)) CHECK(bits_mismatch(got, want).empty());
@@ -456,7 +456,7 @@ void check_sum_to() {
     const auto gd = gs.vec(), td = ts.vec();
     DeviceArray<T> dg(gv), dout(static_cast<size_t>(ts.numel()));
     Workspace ws(kc::sum_to_workspace_bytes(gs.ndim(), gd.data(), ts.ndim(), td.data()));
-    kc::sum_to<T>(dg.get(), dout.get(), gs.ndim(), gd.data(), ts.ndim(), td.data(), ws.get(), ws.bytes);
+    kc::sum_to<T>(dg.get(), dout.get(), gs.ndim(), gd.data(), ts.ndim(), td.data(), ws.get(), ws.bytes, kc::context_stream());
     const std::vector<T> got = dout.download();
     // The CPU sums a suffix target's rows in double in order (the GPU too up to 64 rows); any
     // other target in T in g's order, as the GPU does.
@@ -486,8 +486,8 @@ void check_random() {
     const uint64_t start_u = gen.offset();
     gen.uniform_(tu, -1.5, 3.0);
     DeviceArray<T> dn(static_cast<size_t>(n)), du(static_cast<size_t>(n), 1);
-    kc::normal_fill<T>(dn.get(), n, gen.seed(), start, gen.stream(), 0.5, 2.0);
-    kc::uniform_fill<T>(du.get(), n, gen.seed(), start_u, gen.stream(), -1.5, 3.0);
+    kc::normal_fill<T>(dn.get(), n, gen.seed(), start, gen.stream(), 0.5, 2.0, kc::context_stream());
+    kc::uniform_fill<T>(du.get(), n, gen.seed(), start_u, gen.stream(), -1.5, 3.0, kc::context_stream());
     INFO(n << " draws " << tname<T>());
     CHECK(bits_mismatch(du.download(), values<T>(tu)).empty());
     const std::vector<T> got = dn.download(), want = values<T>(tn);
@@ -522,11 +522,11 @@ void check_dropout() {
         want_mask[static_cast<size_t>(i)] =
             kernels::philox_dropout_keep(4321, start, static_cast<uint64_t>(i), 9, threshold) ? keep_scale : T(0);
       DeviceArray<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dm(static_cast<size_t>(n), offset);
-      kc::dropout_forward<T>(n, dx.get(), dy.get(), dm.get(), keep_scale, 4321, start, 9, threshold);
+      kc::dropout_forward<T>(n, dx.get(), dy.get(), dm.get(), keep_scale, 4321, start, 9, threshold, kc::context_stream());
       INFO("dropout of " << n << " " << tname<T>() << " offset " << offset);
       CHECK(bits_mismatch(dm.download(), want_mask).empty());
       CHECK(bits_mismatch(dy.download(), want_y).empty());
-      kc::dropout_forward<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, start, 9, threshold);  // mask only
+      kc::dropout_forward<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, start, 9, threshold, kc::context_stream());  // mask only
       CHECK(bits_mismatch(dm.download(), want_mask).empty());
     }
   }
@@ -549,8 +549,8 @@ void check_bce(int64_t n) {
   DeviceArray<T> dp(pv), dt(tv), dloss(1), dgl(std::vector<T>{T(3)}), dgp(pv.size()), dgt(pv.size());
   DeviceArray<uint32_t> flag(1);
   Workspace ws(kc::loss_workspace_bytes(n));
-  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
-  kc::bce_backward<T>(dp.get(), dt.get(), dgl.get(), dgp.get(), dgt.get(), n);
+  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes, kc::context_stream());
+  kc::bce_backward<T>(dp.get(), dt.get(), dgl.get(), dgp.get(), dgt.get(), n, kc::context_stream());
   INFO("binary cross-entropy of " << n << " " << tname<T>());
   double scale = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -573,14 +573,14 @@ void check_bce(int64_t n) {
   // A NaN prediction gives a NaN loss; a prediction above 1 too, and is reported.
   pv[static_cast<size_t>(n / 2)] = std::numeric_limits<T>::quiet_NaN();
   dp.upload(pv);
-  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
+  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes, kc::context_stream());
   CHECK(std::isnan(dloss.download()[0]));
   CHECK(flag.download()[0] == 0xFFFFFFFFu);
   pv[static_cast<size_t>(n / 2)] = T(0.5);
   pv[static_cast<size_t>(n - 1)] = T(1.5);
   if (n > 3) pv[static_cast<size_t>(n - 2)] = T(-0.5);
   dp.upload(pv);
-  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes);
+  kc::bce_forward<T>(dp.get(), dt.get(), dloss.get(), n, flag.get(), ws.get(), ws.bytes, kc::context_stream());
   CHECK(std::isnan(dloss.download()[0]));
   CHECK(flag.download()[0] == static_cast<uint32_t>(n > 3 ? n - 2 : n - 1));
 }
@@ -594,7 +594,7 @@ void check_log_softmax(int64_t rows, int64_t cols) {
   const std::vector<T> y_cpu = values<T>(log_softmax(host_tensor<T>(s, xv)));
   const std::vector<T> gx_cpu = cpu_grad<T>(s, xv, w, [](const Tensor& x) { return log_softmax(x); });
   DeviceArray<T> dx(xv), dy(xv.size()), dw(w), dgx(xv.size());
-  kc::log_softmax_forward<T>(dx.get(), dy.get(), rows, cols);
+  kc::log_softmax_forward<T>(dx.get(), dy.get(), rows, cols, kc::context_stream());
   INFO("log_softmax [" << rows << "," << cols << "] " << tname<T>());
   const std::vector<T> y = dy.download();
   // y = x − lse: judged against the larger of |y| and |lse|.
@@ -602,7 +602,7 @@ void check_log_softmax(int64_t rows, int64_t cols) {
           return std::fabs(static_cast<double>(y_cpu[i])) + std::fabs(static_cast<double>(xv[i] - y_cpu[i]));
         }).empty());
   dy.upload(y_cpu);  // the backward from the CPU's y
-  kc::log_softmax_backward<T>(dy.get(), dw.get(), dgx.get(), rows, cols);
+  kc::log_softmax_backward<T>(dy.get(), dw.get(), dgx.get(), rows, cols, kc::context_stream());
   std::vector<double> scale(xv.size());
   for (int64_t r = 0; r < rows; ++r) {
     double gs = 0;
@@ -627,8 +627,8 @@ void check_nll(int64_t rows, int64_t cols) {
   DeviceArray<T> dl(lv), dlab(labels), dloss(1), dgl(std::vector<T>{T(2.5)}), dgx(lv.size());
   DeviceArray<uint32_t> flag(1);
   Workspace ws(kc::loss_workspace_bytes(rows));
-  kc::nll_forward<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes);
-  kc::nll_backward<T>(dlab.get(), dgl.get(), dgx.get(), rows, cols);
+  kc::nll_forward<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes, kc::context_stream());
+  kc::nll_backward<T>(dlab.get(), dgl.get(), dgx.get(), rows, cols, kc::context_stream());
   INFO("nll [" << rows << "," << cols << "] " << tname<T>());
   CHECK(close_mismatch(dloss.download(), want, kRel<T>, [&](size_t) { return 6.0; }).empty());
   CHECK(flag.download()[0] == 0xFFFFFFFFu);
@@ -637,7 +637,7 @@ void check_nll(int64_t rows, int64_t cols) {
   labels[static_cast<size_t>(rows / 2)] = static_cast<T>(cols);
   labels[static_cast<size_t>(rows - 1)] = T(0.5);
   dlab.upload(labels);
-  kc::nll_forward<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes);
+  kc::nll_forward<T>(dl.get(), dlab.get(), dloss.get(), rows, cols, flag.get(), ws.get(), ws.bytes, kc::context_stream());
   CHECK(std::isnan(dloss.download()[0]));
   CHECK(flag.download()[0] == static_cast<uint32_t>(rows / 2));
 }
@@ -658,8 +658,8 @@ void check_pool(const Shape& xs, int k, int s) {
   const int64_t planes = xs[0] * xs[1];
   DeviceArray<T> dx(xv), dy(static_cast<size_t>(y.numel())), dw(w), dgx(xv.size());
   DeviceArray<int32_t> arg(static_cast<size_t>(y.numel()));
-  kc::max_pool2d_forward<T>(dx.get(), dy.get(), arg.get(), planes, xs[2], xs[3], k, s);
-  kc::max_pool2d_backward<T>(dw.get(), arg.get(), dgx.get(), planes, xs[2], xs[3], k, s);
+  kc::max_pool2d_forward<T>(dx.get(), dy.get(), arg.get(), planes, xs[2], xs[3], k, s, 0, kc::context_stream());
+  kc::max_pool2d_backward<T>(dw.get(), arg.get(), dgx.get(), planes, xs[2], xs[3], k, s, 0, kc::context_stream());
   INFO("max_pool2d " << xs.str() << " kernel " << k << " stride " << s << " " << tname<T>());
   CHECK(bits_mismatch(dy.download(), values<T>(y)).empty());
   CHECK(bits_mismatch(dgx.download(), values<T>(x.grad())).empty());
@@ -708,7 +708,7 @@ void check_adam(double wd) {
       kernels::cpu::adam_step_multi<T>(&one, 1);
       desc.push_back({dp[i]->get(), dg[i]->get(), dm[i]->get(), dv[i]->get(), sizes[i], c});
     }
-    kc::adam_step_multi<T>(desc.data(), static_cast<int64_t>(desc.size()));
+    kc::adam_step_multi<T>(desc.data(), static_cast<int64_t>(desc.size()), kc::context_stream());
     kc::device_synchronize();  // the gradients are re-uploaded next step
   }
   for (size_t i = 0; i < nt; ++i) {
@@ -739,10 +739,10 @@ void check_sgd_adadelta() {
         dg.upload(g);
         const kernels::SgdCoeffs<T> c{T(-0.05), T(0.9), T(nesterov ? 1.0 : 0.9), T(1e-3), nesterov, it == 0};
         kernels::cpu::sgd_step<T>(n, p.data(), g.data(), buf.data(), c);
-        kc::sgd_step<T>(n, dp.get(), dg.get(), dbuf.get(), c);
+        kc::sgd_step<T>(n, dp.get(), dg.get(), dbuf.get(), c, kc::context_stream());
         const kernels::SgdCoeffs<T> c0{T(-0.05), T(0), T(1), T(0), false, false};
         kernels::cpu::sgd_step<T>(n, plain.data(), g.data(), static_cast<T*>(nullptr), c0);
-        kc::sgd_step<T>(n, dplain.get(), dg.get(), static_cast<T*>(nullptr), c0);
+        kc::sgd_step<T>(n, dplain.get(), dg.get(), static_cast<T*>(nullptr), c0, kc::context_stream());
         kc::device_synchronize();
       }
       INFO("sgd " << tname<T>() << " nesterov " << nesterov << " offset " << off);
@@ -763,7 +763,7 @@ void check_sgd_adadelta() {
       dg.upload(g);
       const kernels::AdadeltaCoeffs<T> c{T(0.9), T(1.0 - 0.9), T(1e-6), T(1e-4), T(-1.0)};
       kernels::cpu::adadelta_step<T>(n, p.data(), g.data(), sq.data(), acc.data(), c);
-      kc::adadelta_step<T>(n, dp.get(), dg.get(), dsq.get(), dacc.get(), c);
+      kc::adadelta_step<T>(n, dp.get(), dg.get(), dsq.get(), dacc.get(), c, kc::context_stream());
       kc::device_synchronize();
     }
     INFO("adadelta " << tname<T>() << " offset " << off);
@@ -837,7 +837,7 @@ TEST_CASE("cuda ops: reductions give identical bits on two runs and for misalign
   std::vector<std::vector<float>> results;
   for (const size_t off : {size_t(0), size_t(0), size_t(1)}) {
     DeviceArray<float> dx(xv, off), dout(1);
-    kc::sum_all<float>(dx.get(), dout.get(), n, ws.get(), ws.bytes);
+    kc::sum_all<float>(dx.get(), dout.get(), n, ws.get(), ws.bytes, kc::context_stream());
     results.push_back(dout.download());
   }
   CHECK(bits_mismatch(results[1], results[0]).empty());
@@ -848,7 +848,7 @@ TEST_CASE("cuda ops: reductions give identical bits on two runs and for misalign
     std::vector<std::vector<double>> r;
     for (const size_t off : {size_t(0), size_t(0), size_t(1)}) {
       DeviceArray<double> dx(dv, off), dout(static_cast<size_t>(c.outer * c.inner));
-      kc::sum_dim<double>(dx.get(), dout.get(), c.outer, c.size, c.inner, wd.get(), wd.bytes);
+      kc::sum_dim<double>(dx.get(), dout.get(), c.outer, c.size, c.inner, wd.get(), wd.bytes, kc::context_stream());
       r.push_back(dout.download());
     }
     INFO("sum over dim 1 of [" << c.outer << "," << c.size << "," << c.inner << "]");
@@ -861,8 +861,8 @@ TEST_CASE("cuda ops: reductions give identical bits on two runs and for misalign
   const std::vector<double> tv = random_vec<double>(static_cast<size_t>(m), 173, 0.0, 1.0);
   DeviceArray<double> dp(pv), dt(tv), l1(1), l2(1);
   Workspace wl(kc::loss_workspace_bytes(m));
-  kc::bce_forward<double>(dp.get(), dt.get(), l1.get(), m, nullptr, wl.get(), wl.bytes);
-  kc::bce_forward<double>(dp.get(), dt.get(), l2.get(), m, nullptr, wl.get(), wl.bytes);
+  kc::bce_forward<double>(dp.get(), dt.get(), l1.get(), m, nullptr, wl.get(), wl.bytes, kc::context_stream());
+  kc::bce_forward<double>(dp.get(), dt.get(), l2.get(), m, nullptr, wl.get(), wl.bytes, kc::context_stream());
   CHECK(bits_mismatch(l1.download(), l2.download()).empty());
 }
 
@@ -923,17 +923,17 @@ TEST_CASE("cuda ops: bad arguments are reported by name before any work") {
   DeviceArray<float> a(16), b(16);
   const int64_t bad_dims[] = {3, 4};
   const int64_t t_dims[] = {5};
-  CHECK_THROWS_WITH_AS(kc::sum_to<float>(a.get(), b.get(), 2, bad_dims, 1, t_dims, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::sum_to<float>(a.get(), b.get(), 2, bad_dims, 1, t_dims, nullptr, 0, kc::context_stream()),
                        doctest::Contains("sum_to"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::max_pool2d_forward<float>(a.get(), b.get(), nullptr, 1, 2, 2, 3, 1),
+  CHECK_THROWS_WITH_AS(kc::max_pool2d_forward<float>(a.get(), b.get(), nullptr, 1, 2, 2, 3, 1, 0, kc::context_stream()),
                        doctest::Contains("larger than the input"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::sum_all<float>(a.get(), b.get(), int64_t(1) << 32, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::sum_all<float>(a.get(), b.get(), int64_t(1) << 32, nullptr, 0, kc::context_stream()),
                        doctest::Contains("2^31"), std::runtime_error);
   const int64_t n = 100000;
   REQUIRE(kc::sum_dim_workspace_bytes(1, n, 3) > 0);
-  CHECK_THROWS_WITH_AS(kc::sum_dim<float>(a.get(), b.get(), 1, n, 3, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::sum_dim<float>(a.get(), b.get(), 1, n, 3, nullptr, 0, kc::context_stream()),
                        doctest::Contains("workspace"), std::runtime_error);
-  CHECK_THROWS_WITH_AS(kc::bce_forward<float>(a.get(), a.get(), b.get(), 0, nullptr, nullptr, 0),
+  CHECK_THROWS_WITH_AS(kc::bce_forward<float>(a.get(), a.get(), b.get(), 0, nullptr, nullptr, 0, kc::context_stream()),
                        doctest::Contains("empty batch"), std::runtime_error);
 }
 
@@ -946,7 +946,7 @@ TEST_CASE("cuda ops: without a gpu the kernels fail with a readable error instea
   if (dc.count > 0) {
     // With a GPU the same calls are valid; only the argument checks can be exercised here.
     CHECK(dc.reason.empty());
-    CHECK_THROWS_AS(kc::fill<float>(nullptr, -1, 0.0), std::runtime_error);
+    CHECK_THROWS_AS(kc::fill<float>(nullptr, -1, 0.0, kc::context_stream()), std::runtime_error);
     return;
   }
   CHECK(!dc.reason.empty());
@@ -963,13 +963,13 @@ TEST_CASE("cuda ops: without a gpu the kernels fail with a readable error instea
       CHECK((msg.find("no CUDA backend") != std::string::npos || msg.find("failed") != std::string::npos));
     }
   };
-  expect_error("fill", [&] { kc::fill<float>(fake, 4, 1.0); });
-  expect_error("unary_forward", [&] { kc::unary_forward<float>(aafgan::kernels::UnaryOp::relu, fake, fake, 4); });
-  expect_error("sum_all", [&] { kc::sum_all<float>(fake, fake, 4, nullptr, 0); });
-  expect_error("normal_fill", [&] { kc::normal_fill<float>(fake, 4, 1, 0, 0, 0.0, 1.0); });
+  expect_error("fill", [&] { kc::fill<float>(fake, 4, 1.0, kc::context_stream()); });
+  expect_error("unary_forward", [&] { kc::unary_forward<float>(aafgan::kernels::UnaryOp::relu, fake, fake, 4, 0.0, 0.0, kc::context_stream()); });
+  expect_error("sum_all", [&] { kc::sum_all<float>(fake, fake, 4, nullptr, 0, kc::context_stream()); });
+  expect_error("normal_fill", [&] { kc::normal_fill<float>(fake, 4, 1, 0, 0, 0.0, 1.0, kc::context_stream()); });
   expect_error("adam_step_multi", [&] {
     aafgan::kernels::AdamTensor<float> t{fake, fake, fake, fake, 4, {}};
-    kc::adam_step_multi<float>(&t, 1);
+    kc::adam_step_multi<float>(&t, 1, kc::context_stream());
   });
   expect_error("device_alloc", [] { kc::device_alloc(16); });
 }

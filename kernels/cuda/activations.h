@@ -25,7 +25,7 @@ namespace aafgan::kernels::cuda {
 // y = f(x).
 template <typename T>
 void act_forward(Act act, Range range, const T* x, T* y, int64_t n, const T* const* params, int64_t P,
-                      int64_t inner, void* stream = nullptr);
+                      int64_t inner, void* stream);
 
 // Device bytes of scratch act_backward needs for these sizes (0 when none): the per-block
 // partial sums of the parameter gradients. Depends only on the sizes and the element size
@@ -42,7 +42,7 @@ size_t act_backward_workspace_bytes(Act act, int64_t n, int64_t P, int64_t inner
 template <typename T>
 void act_backward(Act act, Range range, const T* x, const T* gy, T* gx, T* const* gparams, int64_t n,
                        const T* const* params, int64_t P, int64_t inner, void* workspace, size_t workspace_bytes,
-                       void* stream = nullptr);
+                       void* stream);
 
 extern template void act_forward<float>(Act, Range, const float*, float*, int64_t, const float* const*,
                                              int64_t, int64_t, void*);

@@ -29,29 +29,29 @@ namespace aafgan::kernels::cuda {
 // operands' elements from its output index. out may be a (or b) when that operand has the
 // output's shape (in-place updates).
 template <typename T>
-void binary(BinaryOp op, const T* a, const T* b, T* out, const BroadcastIndex& index, void* stream = nullptr);
+void binary(BinaryOp op, const T* a, const T* b, T* out, const BroadcastIndex& index, void* stream);
 
 // y = T(scale)·x + T(shift), each operation rounded (no FMA), as the CPU's affine. y may be x.
 template <typename T>
-void affine(const T* x, T* y, int64_t n, double scale, double shift, void* stream = nullptr);
+void affine(const T* x, T* y, int64_t n, double scale, double shift, void* stream);
 
 // y = T(s) / x. y may be x.
 template <typename T>
-void rdiv(double s, const T* x, T* y, int64_t n, void* stream = nullptr);
+void rdiv(double s, const T* x, T* y, int64_t n, void* stream);
 
 // out[i] = T(value) (Tensor::fill_).
 template <typename T>
-void fill(T* out, int64_t n, double value, void* stream = nullptr);
+void fill(T* out, int64_t n, double value, void* stream);
 
 // out[i] = *value, `value` a device pointer to one element: sum's backward (Tensor::full of the
 // upstream gradient) without reading it on the host.
 template <typename T>
-void fill_from_device(T* out, int64_t n, const T* value, void* stream = nullptr);
+void fill_from_device(T* out, int64_t n, const T* value, void* stream);
 
 // dst[i] = D(src[i]): f32 → f64 exactly, f64 → f32 rounded to nearest even (Tensor::to/copy_).
 // Instantiated for <float, double> and <double, float>; same-type copies are cudaMemcpyAsync's.
 template <typename S, typename D>
-void convert(const S* src, D* dst, int64_t n, void* stream = nullptr);
+void convert(const S* src, D* dst, int64_t n, void* stream);
 
 // `rows` rows of `row_bytes` bytes each: row r goes from src + r·src_pitch to dst + r·dst_pitch
 // (all in bytes). concat copies each input [outer, width·inner] into its column slice of the
@@ -59,12 +59,12 @@ void convert(const S* src, D* dst, int64_t n, void* stream = nullptr);
 // Moves 16, 8, 4, 2 or 1 bytes at a time: the widest that divides both pointers, both pitches
 // and row_bytes.
 void copy_rows(void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t rows,
-                    int64_t row_bytes, void* stream = nullptr);
+                    int64_t row_bytes, void* stream);
 
 // gx[(o·size + k)·inner + i] = g[o·inner + i]: sum(x, dim)'s backward, x viewed as
 // [outer, size, inner].
 template <typename T>
-void expand_dim(const T* g, T* gx, int64_t outer, int64_t size, int64_t inner, void* stream = nullptr);
+void expand_dim(const T* g, T* gx, int64_t outer, int64_t size, int64_t inner, void* stream);
 
 extern template void binary<float>(BinaryOp, const float*, const float*, float*, const BroadcastIndex&, void*);
 extern template void binary<double>(BinaryOp, const double*, const double*, double*, const BroadcastIndex&,

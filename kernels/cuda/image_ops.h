@@ -50,27 +50,27 @@ constexpr int64_t kGlobalPoolSeqMax = 1024;
 // (engine/ops/image_ops.h).
 template <typename T>
 void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
-                             int padding, bool count_include_pad, void* stream = nullptr);
+                             int padding, bool count_include_pad, void* stream);
 // gx [planes, h, w] from gy [planes, oh, ow]; every element of gx is written.
 template <typename T>
 void avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
-                              int padding, bool count_include_pad, void* stream = nullptr);
+                              int padding, bool count_include_pad, void* stream);
 
 // global_avg_pool2d: x [planes, plane] → y [planes], the mean of each plane (plane ≥ 1).
 template <typename T>
-void global_avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t plane, void* stream = nullptr);
+void global_avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t plane, void* stream);
 // gx [planes, plane] = gy[pl] / plane.
 template <typename T>
-void global_avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream = nullptr);
+void global_avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t plane, void* stream);
 
 // interpolate_bilinear: x [planes, h, w] → y [planes, out_h, out_w] (all sizes ≥ 1).
 template <typename T>
 void interpolate_bilinear_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
-                                       int64_t out_w, void* stream = nullptr);
+                                       int64_t out_w, void* stream);
 // gx [planes, h, w] from gy [planes, out_h, out_w]; every element of gx is written.
 template <typename T>
 void interpolate_bilinear_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int64_t out_h,
-                                        int64_t out_w, void* stream = nullptr);
+                                        int64_t out_w, void* stream);
 
 extern template void avg_pool2d_forward<float>(const float*, float*, int64_t, int64_t, int64_t, int, int, int,
                                                     bool, void*);

@@ -36,30 +36,30 @@ size_t loss_workspace_bytes(int64_t n);
 // A NaN prediction gives a NaN loss, as on the CPU.
 template <typename T>
 void bce_forward(const T* p, const T* target, T* loss, int64_t n, uint32_t* first_invalid, void* workspace,
-                      size_t workspace_bytes, void* stream = nullptr);
+                      size_t workspace_bytes, void* stream);
 
 // With s = *gloss / n: gp[i] = s·(p − t)/max(p(1 − p), 1e-12) and gt[i] = s·(max(log(1 − p), −100)
 // − max(log p, −100)); either output may be null (not wanted).
 template <typename T>
-void bce_backward(const T* p, const T* target, const T* gloss, T* gp, T* gt, int64_t n, void* stream = nullptr);
+void bce_backward(const T* p, const T* target, const T* gloss, T* gp, T* gt, int64_t n, void* stream);
 
 // y = x − logsumexp(x) along each row of x [rows, cols] (cols ≥ 1).
 template <typename T>
-void log_softmax_forward(const T* x, T* y, int64_t rows, int64_t cols, void* stream = nullptr);
+void log_softmax_forward(const T* x, T* y, int64_t rows, int64_t cols, void* stream);
 
 // gx = g − exp(y)·Σ_row g, from the forward's output y.
 template <typename T>
-void log_softmax_backward(const T* y, const T* g, T* gx, int64_t rows, int64_t cols, void* stream = nullptr);
+void log_softmax_backward(const T* y, const T* g, T* gx, int64_t rows, int64_t cols, void* stream);
 
 // *loss = −(1/rows)·Σ_r logp[r, labels[r]]; labels [rows] hold class indices as values of T
 // (convert a label tensor of the other dtype first, convert). rows ≥ 1.
 template <typename T>
 void nll_forward(const T* logp, const T* labels, T* loss, int64_t rows, int64_t cols, uint32_t* first_invalid,
-                      void* workspace, size_t workspace_bytes, void* stream = nullptr);
+                      void* workspace, size_t workspace_bytes, void* stream);
 
 // gx [rows, cols] = 0 except gx[r, labels[r]] = −*gloss / rows (rows with an invalid label stay 0).
 template <typename T>
-void nll_backward(const T* labels, const T* gloss, T* gx, int64_t rows, int64_t cols, void* stream = nullptr);
+void nll_backward(const T* labels, const T* gloss, T* gx, int64_t rows, int64_t cols, void* stream);
 
 extern template void bce_forward<float>(const float*, const float*, float*, int64_t, uint32_t*, void*, size_t,
                                              void*);

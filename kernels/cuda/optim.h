@@ -32,17 +32,17 @@ constexpr int64_t kAdamChunk = 4096;
 // Updates every tensor of the host array `tensors` (count entries; those with numel 0 are
 // skipped), each element by adam_update.
 template <typename T>
-void adam_step_multi(const AdamTensor<T>* tensors, int64_t count, void* stream = nullptr);
+void adam_step_multi(const AdamTensor<T>* tensors, int64_t count, void* stream);
 
 // sgd_update over n elements; momentum_buffer is null when momentum is 0 (no state).
 template <typename T>
 void sgd_step(int64_t n, T* param, const T* grad, T* momentum_buffer, const SgdCoeffs<T>& c,
-                   void* stream = nullptr);
+                   void* stream);
 
 // adadelta_update over n elements.
 template <typename T>
 void adadelta_step(int64_t n, T* param, const T* grad, T* square_avg, T* acc_delta, const AdadeltaCoeffs<T>& c,
-                        void* stream = nullptr);
+                        void* stream);
 
 extern template void adam_step_multi<float>(const AdamTensor<float>*, int64_t, void*);
 extern template void adam_step_multi<double>(const AdamTensor<double>*, int64_t, void*);

@@ -20,14 +20,14 @@ namespace aafgan::kernels::cuda {
 // y = f(x). The scalars, rounded to T as the CPU does: clamp's bounds (a = lo, b = hi; lo ≤ hi is
 // the caller's check) and leaky_relu's negative slope (a); the other maps ignore them. y may be x.
 template <typename T>
-void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double a = 0.0, double b = 0.0,
-                        void* stream = nullptr);
+void unary_forward(UnaryOp op, const T* x, T* y, int64_t n, double a, double b,
+                        void* stream);
 
 // gx = f'(·)·g from `saved` (x or y, see unary_backward_uses_output) and the upstream gradient g.
 // gx may be g.
 template <typename T>
-void unary_backward(UnaryOp op, const T* saved, const T* g, T* gx, int64_t n, double a = 0.0, double b = 0.0,
-                         void* stream = nullptr);
+void unary_backward(UnaryOp op, const T* saved, const T* g, T* gx, int64_t n, double a, double b,
+                         void* stream);
 
 extern template void unary_forward<float>(UnaryOp, const float*, float*, int64_t, double, double, void*);
 extern template void unary_forward<double>(UnaryOp, const double*, double*, int64_t, double, double, void*);

@@ -24,13 +24,13 @@ namespace aafgan::kernels::cuda {
 // argmax may be null (no backward will run).
 template <typename T>
 void max_pool2d_forward(const T* x, T* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int kernel,
-                             int stride, int padding = 0, void* stream = nullptr);
+                             int stride, int padding, void* stream);
 
 // gx [planes, h, w] from gy [planes, oh, ow] and the forward's argmax; every element of gx is
 // written (zeros where no window chose it).
 template <typename T>
 void max_pool2d_backward(const T* gy, const int32_t* argmax, T* gx, int64_t planes, int64_t h, int64_t w,
-                              int kernel, int stride, int padding = 0, void* stream = nullptr);
+                              int kernel, int stride, int padding, void* stream);
 
 extern template void max_pool2d_forward<float>(const float*, float*, int32_t*, int64_t, int64_t, int64_t, int,
                                                     int, int, void*);

@@ -24,12 +24,12 @@ namespace aafgan::kernels::cuda {
 // out[i] = T(mean + std·philox_normal(seed, offset, i, stream_id)).
 template <typename T>
 void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean,
-                      double std, void* stream = nullptr);
+                      double std, void* stream);
 
 // out[i] = T(low + (high − low)·philox_uniform(seed, offset, i, stream_id)).
 template <typename T>
 void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double low,
-                       double high, void* stream = nullptr);
+                       double high, void* stream);
 
 // The twin of kernels::cpu::dropout_forward, same arguments plus the stream: mask[i] = keep_scale
 // when philox_dropout_keep(seed, offset, i, stream_id, threshold), else 0, and y[i] = x[i]·mask[i].
@@ -37,7 +37,7 @@ void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t st
 // x and y may be null together (mask only). y may be x.
 template <typename T>
 void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_t seed, uint64_t offset,
-                          uint32_t stream_id, uint32_t threshold, void* stream = nullptr);
+                          uint32_t stream_id, uint32_t threshold, void* stream);
 
 extern template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
 extern template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);

@@ -34,13 +34,13 @@ namespace aafgan::kernels::cuda {
 // *out = Σ x[i] (one element; n = 0 gives 0).
 size_t sum_all_workspace_bytes(int64_t n);
 template <typename T>
-void sum_all(const T* x, T* out, int64_t n, void* workspace, size_t workspace_bytes, void* stream = nullptr);
+void sum_all(const T* x, T* out, int64_t n, void* workspace, size_t workspace_bytes, void* stream);
 
 // x viewed as [outer, size, inner]: out[o·inner + i] = Σ_k x[(o·size + k)·inner + i].
 size_t sum_dim_workspace_bytes(int64_t outer, int64_t size, int64_t inner);
 template <typename T>
 void sum_dim(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, void* workspace,
-                  size_t workspace_bytes, void* stream = nullptr);
+                  size_t workspace_bytes, void* stream);
 
 // out (target shape, t_ndim dims) = g (g_ndim dims) summed over the dimensions a broadcast of
 // target to g's shape expanded, as the CPU's sum_to: when target is g's trailing dimensions
@@ -50,7 +50,7 @@ void sum_dim(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, voi
 size_t sum_to_workspace_bytes(int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims);
 template <typename T>
 void sum_to(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims,
-                 void* workspace, size_t workspace_bytes, void* stream = nullptr);
+                 void* workspace, size_t workspace_bytes, void* stream);
 
 extern template void sum_all<float>(const float*, float*, int64_t, void*, size_t, void*);
 extern template void sum_all<double>(const double*, double*, int64_t, void*, size_t, void*);

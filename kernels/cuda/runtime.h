@@ -25,7 +25,7 @@ void device_free(void* ptr);
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 // cudaMemsetAsync on `stream` (every byte = value).
-void device_memset(void* dst, int value, size_t bytes, void* stream = nullptr);
+void device_memset(void* dst, int value, size_t bytes, void* stream);
 
 // cudaDeviceSynchronize: also where asynchronous kernel faults surface.
 void device_synchronize();
@@ -35,7 +35,7 @@ std::string device_name();
 
 // Mean time in milliseconds of one call of `fn`, measured with CUDA events on `stream` over
 // `iters` calls after `warmup` untimed calls. fn must enqueue its work on `stream`.
-float time_ms(const std::function<void()>& fn, int iters, int warmup = 3, void* stream = nullptr);
+float time_ms(const std::function<void()>& fn, int iters, int warmup, void* stream);
 
 // Achieved bandwidth of a device-to-device cudaMemcpy of `bytes`, in GB/s (1e9 bytes/s),
 // counting the bytes read and the bytes written: the yardstick a memory-bound kernel's
