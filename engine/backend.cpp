@@ -27,6 +27,7 @@
 #include "kernels/cpu/pool.h"
 #include "kernels/cpu/random.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/step_stats.h"
 #include "kernels/cuda/activations.h"
 #include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/conv.h"
@@ -35,6 +36,7 @@
 #include "kernels/cuda/device_query.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda/graph.h"
 #include "kernels/cuda/image_ops.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/optim.h"
@@ -44,6 +46,7 @@
 #include "kernels/cuda/random.h"
 #include "kernels/cuda/reduce.h"
 #include "kernels/cuda/runtime.h"
+#include "kernels/cuda/step_stats.h"
 #include "kernels/math/loss.h"
 
 namespace aafgan::backend {
@@ -284,6 +287,103 @@ void stream_synchronize(void* s) {
 #endif
 }
 
+// --- graphs and events -------------------------------------------------------------------------
+
+bool capturing(const Device& d) {
+  if (d.is_cpu()) return false;
+#if defined(AAFGAN_WITH_CUDA)
+  return cuda::stream_capturing(stream(d));
+#else
+  no_backend(d, "CUDA");
+#endif
+}
+
+void graph_begin_capture(const Device& d) {
+  AAFGAN_CHECK(!d.is_cpu(), "CUDA graphs need a CUDA device, not {}", d.str());
+#if defined(AAFGAN_WITH_CUDA)
+  cuda::graph_begin_capture(stream(d));
+#else
+  no_backend(d, "CUDA");
+#endif
+}
+
+void* graph_end_capture(const Device& d) {
+  AAFGAN_CHECK(!d.is_cpu(), "CUDA graphs need a CUDA device, not {}", d.str());
+#if defined(AAFGAN_WITH_CUDA)
+  return cuda::graph_end_capture(stream(d));
+#else
+  no_backend(d, "CUDA");
+#endif
+}
+
+void graph_abort_capture(const Device& d) noexcept {
+#if defined(AAFGAN_WITH_CUDA)
+  if (d.is_cpu()) return;
+  try {
+    cuda::graph_abort_capture(stream(d));
+  } catch (...) {
+  }
+#else
+  (void)d;
+#endif
+}
+
+void graph_launch(const Device& d, void* graph) {
+  AAFGAN_CHECK(!d.is_cpu() && graph, "graph_launch: no CUDA graph for {}", d.str());
+#if defined(AAFGAN_WITH_CUDA)
+  cuda::graph_launch(graph, stream(d));
+#else
+  no_backend(d, "CUDA");
+#endif
+}
+
+void graph_destroy(void* graph) noexcept {
+#if defined(AAFGAN_WITH_CUDA)
+  cuda::graph_destroy(graph);
+#else
+  (void)graph;
+#endif
+}
+
+void* event_record_new(const Device& d) {
+  if (d.is_cpu()) return nullptr;
+#if defined(AAFGAN_WITH_CUDA)
+  void* s = stream(d);
+  void* e = cuda::event_create();
+  try {
+    cuda::event_record(e, s);
+  } catch (...) {
+    cuda::event_destroy(e);
+    throw;
+  }
+  return e;
+#else
+  no_backend(d, "CUDA");
+#endif
+}
+
+void event_record(const Device& d, void* event) {
+  if (d.is_cpu() || !event) return;
+#if defined(AAFGAN_WITH_CUDA)
+  cuda::event_record(event, stream(d));
+#endif
+}
+
+void event_synchronize(void* event) {
+  if (!event) return;
+#if defined(AAFGAN_WITH_CUDA)
+  cuda::event_synchronize(event);
+#endif
+}
+
+void event_destroy(void* event) noexcept {
+#if defined(AAFGAN_WITH_CUDA)
+  cuda::event_destroy(event);
+#else
+  (void)event;
+#endif
+}
+
 // --- elementwise -----------------------------------------------------------------------------
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
@@ -503,20 +603,38 @@ void interpolate_bilinear_backward(const Tensor& gy, Tensor& gx) {
 
 // --- random ----------------------------------------------------------------------------------
 
-void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean, double std) {
-  AAFGAN_TYPED(t, AAFGAN_TWIN(t.device(), normal_fill<T>, t.data<T>(), t.numel(), seed, offset, stream_id, mean, std));
+// A CPU generator is never captured into a CUDA graph, so its draws have no device base.
+#define AAFGAN_DRAW(device, fn, before, after)                                                  \
+  on((device),                                                                                  \
+     [&] {                                                                                      \
+       AAFGAN_CHECK(offset_base == nullptr, #fn ": a device counter base for a host tensor");   \
+       cpu::fn(before, offset, after);                                                          \
+     },                                                                                         \
+     [&](void* stream_) { cuda::fn(before, offset, offset_base, after, stream_); })
+#define AAFGAN_ARGS(...) __VA_ARGS__
+
+void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                 double mean, double std) {
+  AAFGAN_TYPED(t, AAFGAN_DRAW(t.device(), normal_fill<T>, AAFGAN_ARGS(t.data<T>(), t.numel(), seed),
+                              AAFGAN_ARGS(stream_id, mean, std)));
 }
 
-void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, uint32_t stream_id, double low, double high) {
-  AAFGAN_TYPED(t,
-               AAFGAN_TWIN(t.device(), uniform_fill<T>, t.data<T>(), t.numel(), seed, offset, stream_id, low, high));
+void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                  double low, double high) {
+  AAFGAN_TYPED(t, AAFGAN_DRAW(t.device(), uniform_fill<T>, AAFGAN_ARGS(t.data<T>(), t.numel(), seed),
+                              AAFGAN_ARGS(stream_id, low, high)));
 }
 
 void dropout_forward(const Tensor& x, Tensor& y, Tensor& mask, double keep_scale, uint64_t seed, uint64_t offset,
-                     uint32_t stream_id, uint32_t threshold) {
-  AAFGAN_TYPED(x, AAFGAN_TWIN(x.device(), dropout_forward<T>, x.numel(), x.data<T>(), y.data<T>(), mask.data<T>(),
-                              static_cast<T>(keep_scale), seed, offset, stream_id, threshold));
+                     const uint64_t* offset_base, uint32_t stream_id, uint32_t threshold) {
+  AAFGAN_TYPED(x, AAFGAN_DRAW(x.device(), dropout_forward<T>,
+                              AAFGAN_ARGS(x.numel(), x.data<T>(), y.data<T>(), mask.data<T>(),
+                                          static_cast<T>(keep_scale), seed),
+                              AAFGAN_ARGS(stream_id, threshold)));
 }
+
+#undef AAFGAN_ARGS
+#undef AAFGAN_DRAW
 
 // --- batchnorm -------------------------------------------------------------------------------
 
@@ -685,6 +803,14 @@ void act_backward(Act act, Range range, const Tensor& x, const Tensor& gy, Tenso
             cuda::act_backward<T>(act, range, x.data<T>(), gy.data<T>(), ptr<T>(gx), list_or_null(gp), x.numel(),
                                   list_or_null(pp), P, inner, ws.get(), ws.bytes(), s);
           }));
+}
+
+// --- training --------------------------------------------------------------------------------
+
+void step_stats(const Tensor& d_loss, const Tensor& g_loss, const Tensor& p_real, const Tensor& p_fake,
+                Tensor& stats) {
+  AAFGAN_TYPED(p_real, AAFGAN_TWIN(p_real.device(), step_stats<T>, d_loss.data<T>(), g_loss.data<T>(),
+                                   p_real.data<T>(), p_fake.data<T>(), p_real.numel(), stats.data<double>()));
 }
 
 }  // namespace aafgan::backend

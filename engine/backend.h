@@ -21,6 +21,7 @@
 //   gemm        gemm                                                               [gemm]
 //   optim       adam_step_multi, sgd_step, adadelta_step                           [optim]
 //   activations act_forward, act_backward                                          [activations]
+//   training    step_stats                                                         [step_stats]
 //
 // Every tensor passed to one call is on the same device (the engine op checked it), contiguous,
 // and of the dtype the call names; outputs are allocated by the caller. CUDA work is enqueued
@@ -103,6 +104,21 @@ void copy_bytes(void* dst, const Device& to, const void* src, const Device& from
 // Waits for the work of a stream returned by stream().
 void stream_synchronize(void* s);
 
+// CUDA graphs of d's stream (engine/cuda_graph.h); the CPU never captures (capturing: false,
+// the others fail naming the device). graph_end_capture returns the instantiated graph.
+bool capturing(const Device& d);
+void graph_begin_capture(const Device& d);
+void* graph_end_capture(const Device& d);
+void graph_abort_capture(const Device& d) noexcept;
+void graph_launch(const Device& d, void* graph);
+void graph_destroy(void* graph) noexcept;
+
+// Events on d's stream (nullptr and no-ops on the CPU, whose work is done when enqueued).
+void* event_record_new(const Device& d);          // a new event recorded on d's stream now
+void event_record(const Device& d, void* event);  // records it again
+void event_synchronize(void* event);
+void event_destroy(void* event) noexcept;
+
 // --- elementwise -----------------------------------------------------------------------------
 
 // out = a op b with broadcasting (out has the broadcast shape; it may be a or b when that
@@ -166,10 +182,14 @@ void interpolate_bilinear_backward(const Tensor& gy, Tensor& gx);
 // --- random ----------------------------------------------------------------------------------
 
 // Element i of t from Philox counter offset + i of (seed, stream_id): the same on every device.
-void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean, double std);
-void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, uint32_t stream_id, double low, double high);
+// offset_base (GPU only; may be null) is a device word the kernel adds to offset when it runs:
+// how a generator captured into a CUDA graph gets a fresh position at every replay.
+void normal_fill(Tensor& t, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                 double mean, double std);
+void uniform_fill(Tensor& t, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                  double low, double high);
 void dropout_forward(const Tensor& x, Tensor& y, Tensor& mask, double keep_scale, uint64_t seed, uint64_t offset,
-                     uint32_t stream_id, uint32_t threshold);
+                     const uint64_t* offset_base, uint32_t stream_id, uint32_t threshold);
 
 // --- batchnorm -------------------------------------------------------------------------------
 
@@ -222,5 +242,12 @@ void act_forward(Act act, Range range, const Tensor& x, Tensor& y, const std::ve
 // gx and any gparams[k] may be undefined (not wanted).
 void act_backward(Act act, Range range, const Tensor& x, const Tensor& gy, Tensor& gx,
                   const std::vector<Tensor>& params, std::vector<Tensor>& gparams, int64_t P, int64_t inner);
+
+// --- training --------------------------------------------------------------------------------
+
+// Folds one adversarial step into stats (f64 [kernels::kStepStatCount], kernels/math/step_stats.h):
+// d_loss, g_loss one element each; p_real, p_fake [n] in their dtype. No host copy.
+void step_stats(const Tensor& d_loss, const Tensor& g_loss, const Tensor& p_real, const Tensor& p_fake,
+                Tensor& stats);
 
 }  // namespace aafgan::backend

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/backend.h"
+#include "engine/host_stager.h"
 
 namespace aafgan {
 
@@ -47,51 +48,20 @@ std::string device_name(const Device& d) { return backend::device_name(d); }
 void set_allow_tf32(bool on) { backend::set_allow_tf32(on); }
 void set_deterministic(bool on) { backend::set_deterministic(on); }
 
-// Host memory the GPU can copy from asynchronously, grown on demand.
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  ~PinnedBuffer() { backend::pinned_free(ptr_); }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  void reserve(size_t bytes) {
-    if (bytes <= capacity_) return;
-    void* p = backend::pinned_alloc(bytes);  // the old buffer stays if this throws
-    backend::pinned_free(ptr_);
-    ptr_ = p;
-    capacity_ = bytes;
-  }
-  void* data() const { return ptr_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t capacity_ = 0;
-};
-
+// Two slots: the batch being copied and the next one, decoded while the step runs.
 struct BatchUploader::Staging {
-  PinnedBuffer buffers[2];
-  bool pending[2] = {false, false};
-  void* streams[2] = {nullptr, nullptr};
-  int next = 0;
+  HostStager stager{2};
 };
 
 BatchUploader::BatchUploader() : staging_(std::make_unique<Staging>()) {}
+// The stager waits for the copies still reading its pinned slots before freeing them.
 BatchUploader::~BatchUploader() = default;
 
 Tensor BatchUploader::upload(const Tensor& host, const Device& device) {
   AAFGAN_CHECK(host.device().is_cpu(), "BatchUploader: {} is not a host tensor", host.str());
   if (device.is_cpu()) return host;
-  Staging& s = *staging_;
-  const int k = s.next;
-  s.next = 1 - k;
-  if (s.pending[k]) backend::stream_synchronize(s.streams[k]);  // its last copy must have read it
-  void* stream = backend::stream(device);
-  s.buffers[k].reserve(host.nbytes());
-  std::memcpy(s.buffers[k].data(), host.raw_data(), host.nbytes());
   Tensor out = Tensor::empty(host.shape(), host.dtype(), device);
-  backend::copy_bytes(out.raw_data(), device, s.buffers[k].data(), Device::cpu(), host.nbytes());
-  s.pending[k] = true;
-  s.streams[k] = stream;
+  staging_->stager.upload(out.raw_data(), device, host.raw_data(), host.nbytes());
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include "engine/checkpoint.h"
 #include "engine/ops.h"
 #include "engine/random_streams.h"
+#include "engine/step_stats.h"
 
 namespace aafgan::models {
 
@@ -160,66 +161,110 @@ std::vector<int32_t> AdversarialTrainer::random_labels(int64_t n) {
   return labels;
 }
 
-bool AdversarialTrainer::train_step(const Tensor& real, const std::vector<int32_t>& labels) {
-  const int64_t n = real.size(0);
-  const Tensor real_target = Tensor::full(Shape{n, 1}, opt_.real_target, dtype_, opt_.device);
-  const Tensor fake_target = Tensor::zeros(Shape{n, 1}, dtype_, opt_.device);
+void AdversarialTrainer::prepare_step_buffers(int64_t n) {
+  if (real_.defined() && real_.size(0) == n) return;
+  drop_graph();  // a new batch size: new shapes, a new graph
+  std::vector<int64_t> shape = {n};
+  for (int64_t d : model_.sample_shape().vec()) shape.push_back(d);
+  real_ = Tensor::empty(Shape(shape), dtype_, opt_.device);
+  const int classes = model_.num_classes();
+  for (Tensor* t : {&real_onehot_, &fake_onehot_, &g_onehot_})
+    *t = classes > 0 ? Tensor::empty(Shape{n, classes}, dtype_, opt_.device) : Tensor();
+  real_target_ = Tensor::full(Shape{n, 1}, opt_.real_target, dtype_, opt_.device);
+  fake_target_ = Tensor::zeros(Shape{n, 1}, dtype_, opt_.device);
+}
 
+void AdversarialTrainer::stage_onehot(Tensor& dst, const std::vector<int32_t>& labels) {
+  if (!dst.defined()) return;
+  const Tensor host = one_hot(labels, model_.num_classes(), dtype_);
+  label_stager_.upload(dst.raw_data(), opt_.device, host.raw_data(), host.nbytes());
+}
+
+void AdversarialTrainer::train_step(const Tensor& real, const std::vector<int32_t>& labels) {
+  const int64_t n = real.size(0);
+  AAFGAN_CHECK(static_cast<int64_t>(labels.size()) == n, "train_step: {} labels for a batch of {}", labels.size(), n);
+  prepare_step_buffers(n);
+  if (!stats_.defined()) restart_stats(nlohmann::json::object());
+  // The step's inputs go into the tensors it was built (or captured) with; the labels are drawn
+  // here, on the host, in the order the step has always drawn them.
+  real_.copy_(real);
+  stage_onehot(real_onehot_, labels);
+  stage_onehot(fake_onehot_, random_labels(n));
+  stage_onehot(g_onehot_, random_labels(n));
+  if (!graph_.ready() && opt_.cuda_graph && !graph_off_ && opt_.device.is_cuda() &&
+      eager_steps_ >= opt_.graph_warmup)
+    try_capture();
+  if (graph_.ready()) {
+    opt_d_->before_replay();
+    opt_g_->before_replay();
+    graph_.replay();
+    return;
+  }
+  step_body();
+  ++eager_steps_;
+}
+
+void AdversarialTrainer::step_body() {
   // D step: the fake batch carries no history, so only D's parameters get gradients.
   opt_d_->zero_grad();
-  const Tensor p_real = model_.discriminate(real, onehot(labels));
-  const Tensor loss_real = binary_cross_entropy(p_real, real_target);
-  const std::vector<int32_t> fake_labels = random_labels(n);
-  const Tensor fake_onehot = onehot(fake_labels);
+  const Tensor p_real = model_.discriminate(real_, real_onehot_);
+  const Tensor loss_real = binary_cross_entropy(p_real, real_target_);
   Tensor fake;
   {
     autograd::NoGradGuard no_grad;
-    fake = model_.generate(noise(n), fake_onehot);
+    fake = model_.generate(noise(real_.size(0)), fake_onehot_);
   }
-  const Tensor p_fake = model_.discriminate(fake, fake_onehot);
-  const Tensor loss_fake = binary_cross_entropy(p_fake, fake_target);
+  const Tensor p_fake = model_.discriminate(fake, fake_onehot_);
+  const Tensor loss_fake = binary_cross_entropy(p_fake, fake_target_);
   const Tensor d_loss = loss_real + loss_fake;
-  last_.d_loss = d_loss.item();
-  if (!finite(last_.d_loss)) {
-    autograd::clear_tape();
-    return false;
-  }
+  // A non-finite loss is found when the statistics are read (every --log-every batches): the
+  // run then stops before any checkpoint could keep what this step did to the weights.
   autograd::backward(d_loss);
   opt_d_->step();
 
-  // D accuracy over both halves: real counts when p > 0.5, fake when p ≤ 0.5.
-  const std::vector<double> pr = p_real.to_vector(), pf = p_fake.to_vector();
-  double correct = 0, sum_real = 0, sum_fake = 0;
-  for (double v : pr) {
-    correct += v > 0.5;
-    sum_real += v;
-  }
-  for (double v : pf) {
-    correct += v <= 0.5;
-    sum_fake += v;
-  }
-  last_.d_accuracy = correct / static_cast<double>(2 * n);
-  last_.d_real = sum_real / static_cast<double>(n);
-  last_.d_fake = sum_fake / static_cast<double>(n);
-
   // G step: backpropagate through D into G; D's weights need no gradient here.
   opt_g_->zero_grad();
-  const std::vector<int32_t> g_labels = random_labels(n);
-  const Tensor g_onehot = onehot(g_labels);
   Tensor g_loss;
   {
     NoParamGrads frozen_d(model_.discriminator());
-    const Tensor p = model_.discriminate(model_.generate(noise(n), g_onehot), g_onehot);
-    g_loss = binary_cross_entropy(p, real_target);
-    last_.g_loss = g_loss.item();
-    if (!finite(last_.g_loss)) {
-      autograd::clear_tape();
-      return false;
-    }
+    const Tensor p = model_.discriminate(model_.generate(noise(real_.size(0)), g_onehot_), g_onehot_);
+    g_loss = binary_cross_entropy(p, real_target_);
     autograd::backward(g_loss);
   }
   opt_g_->step();
-  return true;
+  record_step_stats(stats_, d_loss, g_loss, p_real, p_fake);
+}
+
+bool AdversarialTrainer::try_capture() {
+  std::vector<Generator*> generators = {&noise_gen_};
+  if (dropout_gen_) generators.push_back(dropout_gen_.get());
+  try {
+    graph_.capture(opt_.device, generators, [&] { step_body(); });
+    return true;
+  } catch (const std::exception& e) {
+    // Whatever the capture recorded never ran: the eager step that follows starts from the same state.
+    autograd::clear_tape();
+    opt_d_->end_replays();
+    opt_g_->end_replays();
+    graph_off_ = true;
+    fmt::print(stderr, "\n{}: CUDA graph capture failed ({}); training continues without --cuda-graph\n", opt_.label,
+               e.what());
+    return false;
+  }
+}
+
+void AdversarialTrainer::drop_graph() {
+  if (!graph_.ready()) return;
+  graph_.reset();
+  opt_d_->end_replays();
+  opt_g_->end_replays();
+  eager_steps_ = 0;
+}
+
+void AdversarialTrainer::restart_stats(const nlohmann::json& partial) {
+  if (!stats_.defined()) stats_ = new_step_stats(opt_.device);
+  const auto get = [&](const char* key) { return partial.contains(key) ? partial.at(key).get<double>() : 0.0; };
+  reset_step_stats(stats_, StepSums{get("d_loss"), get("g_loss"), get("d_accuracy")});
 }
 
 void AdversarialTrainer::save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial) {
@@ -313,6 +358,7 @@ void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann:
     opt_d_->set_lr(opt_d_->lr() * opt_.lr_decay_rate);
   }
   if (opt_.freeze_epoch > 0 && epoch + 1 == opt_.freeze_epoch && !frozen_) {
+    drop_graph();  // the frozen parameters leave the step: a new graph
     frozen_ = true;
     for (auto& l : model_.generator_adaptive()) l.layer->freeze();
     for (auto& l : model_.discriminator_adaptive()) l.layer->freeze();
@@ -401,26 +447,37 @@ RunOutcome AdversarialTrainer::run() {
       data_.fill(order.data() + (start_batch + i) * opt_.batch_size, opt_.batch_size, out.images.data<float>(),
                  out.labels.data());
     });
+    // The epoch's sums continue on the device from where the checkpoint left them.
+    restart_stats(partial);
+    const double batches_before = partial.at("batches").get<double>();
+    const auto take_stats = [&] {
+      const StepStatsSnapshot st = read_stats();
+      partial["d_loss"] = st.sums.d_loss;
+      partial["g_loss"] = st.sums.g_loss;
+      partial["d_accuracy"] = st.sums.d_accuracy;
+      partial["batches"] = batches_before + static_cast<double>(st.steps);
+      last_ = st.last;
+      if (st.first_bad_step < 0) return true;
+      const int64_t bad = start_batch + st.first_bad_step + 1;
+      fmt::print(stderr, "\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
+                         "last good checkpoint kept\n", opt_.label, epoch + 1, bad, st.bad_d_loss, st.bad_g_loss);
+      write_text_atomic(path(kFailedMarker), fmt::format("diverged: non-finite loss at epoch {} batch {} (d_loss {}, "
+                                                         "g_loss {})\n", epoch + 1, bad, st.bad_d_loss,
+                                                         st.bad_g_loss));
+      return false;
+    };
     for (int64_t b = start_batch; b < batches; ++b) {
       Batch* batch = nullptr;
       loader.next(batch);
-      Tensor real = uploader_.upload(batch->images, opt_.device);  // pinned + asynchronous on a GPU
-      if (dtype_ != DType::f32) real = real.to(dtype_);
-      if (!train_step(real, batch->labels)) {
-        fmt::print(stderr, "\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
-                           "last good checkpoint kept\n", opt_.label, epoch + 1, b + 1, last_.d_loss, last_.g_loss);
-        write_text_atomic(path(kFailedMarker),
-                          fmt::format("diverged: non-finite loss at epoch {} batch {} (d_loss {}, g_loss {})\n",
-                                      epoch + 1, b + 1, last_.d_loss, last_.g_loss));
-        return RunOutcome::diverged;
-      }
-      partial["d_loss"] = partial["d_loss"].get<double>() + last_.d_loss;
-      partial["g_loss"] = partial["g_loss"].get<double>() + last_.g_loss;
-      partial["d_accuracy"] = partial["d_accuracy"].get<double>() + last_.d_accuracy;
-      partial["batches"] = partial["batches"].get<double>() + 1;
+      train_step(uploader_.upload(batch->images, opt_.device), batch->labels);  // pinned + asynchronous on a GPU
+      const bool log_point = opt_.log_every > 0 && ((b + 1) % opt_.log_every == 0 || b + 1 == batches);
+      const bool stopping = stop_requested().load();
+      // The only reads of the device in an epoch: at log points, at its end and on a stop.
+      if (!log_point && !stopping && b + 1 != batches) continue;
+      if (!take_stats()) return RunOutcome::diverged;
       const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start).count();
       const int64_t done_here = b + 1 - start_batch;
-      if (opt_.log_every > 0 && ((b + 1) % opt_.log_every == 0 || b + 1 == batches) && tty) {
+      if (log_point && tty) {
         const double rate = static_cast<double>(done_here) / elapsed;
         const double remaining = static_cast<double>((opt_.epochs - epoch - 1) * batches + batches - b - 1) / rate;
         fmt::print("\r{} epoch {}/{} batch {}/{}  d_loss {:.4f}  g_loss {:.4f}  D(x) {:.3f}  D(G(z)) {:.3f}  "
@@ -428,7 +485,7 @@ RunOutcome AdversarialTrainer::run() {
                    last_.g_loss, last_.d_real, last_.d_fake, rate, format_eta(remaining));
         std::fflush(stdout);
       }
-      if (stop_requested().load()) {
+      if (stopping) {
         partial["seconds"] = seconds_before + elapsed;
         save_checkpoint(epoch, b + 1, partial);
         fmt::print("\n{}: stopped by signal after epoch {} batch {}; checkpoint written, rerun the same command to "

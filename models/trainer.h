@@ -10,7 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/cuda_graph.h"
 #include "engine/device.h"
+#include "engine/host_stager.h"
+#include "engine/step_stats.h"
 #include "engine/optim/adam.h"
 #include "models/experiment.h"
 #include "models/gan.h"
@@ -44,6 +47,12 @@ struct TrainOptions {
   nlohmann::json config;  // written to config.json when the run completes
   std::string label;      // names the run in messages
   Device device;          // where the model trains; the trainer moves the model there
+  // On a GPU, capture the whole step (both networks' steps, both Adam updates, the noise and
+  // dropout draws) into a CUDA graph after `graph_warmup` eager steps and replay it; recaptured
+  // when shapes or frozen parameters change. Ignored on the CPU. A capture that fails falls back
+  // to eager steps with one warning.
+  bool cuda_graph = true;
+  int graph_warmup = 3;
 };
 
 // The options every run of experiment e shares: its hyperparameters, schedule and logging. The
@@ -65,17 +74,23 @@ class AdversarialTrainer {
 
   RunOutcome run();
 
-  // One iteration (D step then G step) on a real batch: images [N, sample…], labels. Returns
-  // false when a loss is not finite. Exposed for benchmarks.
-  bool train_step(const Tensor& real, const std::vector<int32_t>& labels);
-
-  struct StepStats {
-    double d_loss = 0, g_loss = 0, d_accuracy = 0, d_real = 0, d_fake = 0;
-  };
-  const StepStats& last_step() const { return last_; }
+  // One iteration (D step then G step) on a real batch: images [N, sample…] on the training
+  // device (or the host), labels. Enqueues the work and returns without waiting for the device;
+  // the losses and D's outputs are accumulated where the step runs (read_stats). Exposed for
+  // benchmarks and tests.
+  void train_step(const Tensor& real, const std::vector<int32_t>& labels);
+  // The statistics of the steps since the epoch began (or since resume): waits for the device.
+  StepStatsSnapshot read_stats() const { return read_step_stats(stats_); }
+  // Whether the steps now replay a CUDA graph.
+  bool replaying_graph() const { return graph_.ready(); }
 
  private:
-  struct History;
+  void prepare_step_buffers(int64_t n);
+  void stage_onehot(Tensor& dst, const std::vector<int32_t>& labels);
+  void step_body();
+  bool try_capture();
+  void drop_graph();
+  void restart_stats(const nlohmann::json& partial);
   void save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial);
   bool load_checkpoint(int& epoch, int64_t& next_batch, nlohmann::json& partial);
   void end_of_epoch(int epoch, double seconds, const nlohmann::json& sums);
@@ -93,10 +108,17 @@ class AdversarialTrainer {
   std::shared_ptr<Generator> dropout_gen_;
   Generator noise_gen_, label_gen_;
   std::unique_ptr<optim::Adam> opt_g_, opt_d_;
-  StepStats last_;
+  StepValues last_;         // of the last step read back
   nlohmann::json history_;  // metric name → per-epoch values
   bool frozen_ = false;
   BatchUploader uploader_;
+  // The tensors a step reads and writes, fixed so that a CUDA graph can replay it.
+  Tensor real_, real_onehot_, fake_onehot_, g_onehot_, real_target_, fake_target_;
+  Tensor stats_;  // engine/step_stats.h, on the training device
+  HostStager label_stager_{6};
+  CudaGraph graph_;
+  int eager_steps_ = 0;  // since the graph was last dropped
+  bool graph_off_ = false;  // a capture failed: eager from now on
 };
 
 }  // namespace aafgan::models

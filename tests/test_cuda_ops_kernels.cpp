@@ -486,10 +486,15 @@ void check_random() {
     const uint64_t start_u = gen.offset();
     gen.uniform_(tu, -1.5, 3.0);
     DeviceArray<T> dn(static_cast<size_t>(n)), du(static_cast<size_t>(n), 1);
-    kc::normal_fill<T>(dn.get(), n, gen.seed(), start, gen.stream(), 0.5, 2.0, kc::context_stream());
-    kc::uniform_fill<T>(du.get(), n, gen.seed(), start_u, gen.stream(), -1.5, 3.0, kc::context_stream());
+    kc::normal_fill<T>(dn.get(), n, gen.seed(), start, nullptr, gen.stream(), 0.5, 2.0, kc::context_stream());
+    kc::uniform_fill<T>(du.get(), n, gen.seed(), start_u, nullptr, gen.stream(), -1.5, 3.0, kc::context_stream());
     INFO(n << " draws " << tname<T>());
     CHECK(bits_mismatch(du.download(), values<T>(tu)).empty());
+    // A graph replay's form of the same draw: part of the offset read from a device word.
+    DeviceArray<uint64_t> base(std::vector<uint64_t>{start_u - 3});
+    DeviceArray<T> du_base(static_cast<size_t>(n));
+    kc::uniform_fill<T>(du_base.get(), n, gen.seed(), 3, base.get(), gen.stream(), -1.5, 3.0, kc::context_stream());
+    CHECK(bits_mismatch(du_base.download(), values<T>(tu)).empty());
     const std::vector<T> got = dn.download(), want = values<T>(tn);
     if constexpr (std::is_same_v<T, float>) {
       // From a double that agrees to an ulp or two: the same f32 but with probability ~1e-8.
@@ -522,11 +527,15 @@ void check_dropout() {
         want_mask[static_cast<size_t>(i)] =
             kernels::philox_dropout_keep(4321, start, static_cast<uint64_t>(i), 9, threshold) ? keep_scale : T(0);
       DeviceArray<T> dx(xv, offset), dy(static_cast<size_t>(n), offset), dm(static_cast<size_t>(n), offset);
-      kc::dropout_forward<T>(n, dx.get(), dy.get(), dm.get(), keep_scale, 4321, start, 9, threshold, kc::context_stream());
+      kc::dropout_forward<T>(n, dx.get(), dy.get(), dm.get(), keep_scale, 4321, start, nullptr, 9, threshold, kc::context_stream());
       INFO("dropout of " << n << " " << tname<T>() << " offset " << offset);
       CHECK(bits_mismatch(dm.download(), want_mask).empty());
       CHECK(bits_mismatch(dy.download(), want_y).empty());
-      kc::dropout_forward<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, start, 9, threshold, kc::context_stream());  // mask only
+      kc::dropout_forward<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, start, nullptr, 9, threshold, kc::context_stream());  // mask only
+      CHECK(bits_mismatch(dm.download(), want_mask).empty());
+      DeviceArray<uint64_t> base(std::vector<uint64_t>{start});
+      kc::dropout_forward<T>(n, nullptr, nullptr, dm.get(), keep_scale, 4321, 0, base.get(), 9, threshold,
+                             kc::context_stream());  // the offset from a device word, as a graph replay
       CHECK(bits_mismatch(dm.download(), want_mask).empty());
     }
   }
@@ -966,7 +975,7 @@ TEST_CASE("cuda ops: without a gpu the kernels fail with a readable error instea
   expect_error("fill", [&] { kc::fill<float>(fake, 4, 1.0, kc::context_stream()); });
   expect_error("unary_forward", [&] { kc::unary_forward<float>(aafgan::kernels::UnaryOp::relu, fake, fake, 4, 0.0, 0.0, kc::context_stream()); });
   expect_error("sum_all", [&] { kc::sum_all<float>(fake, fake, 4, nullptr, 0, kc::context_stream()); });
-  expect_error("normal_fill", [&] { kc::normal_fill<float>(fake, 4, 1, 0, 0, 0.0, 1.0, kc::context_stream()); });
+  expect_error("normal_fill", [&] { kc::normal_fill<float>(fake, 4, 1, 0, nullptr, 0, 0.0, 1.0, kc::context_stream()); });
   expect_error("adam_step_multi", [&] {
     aafgan::kernels::AdamTensor<float> t{fake, fake, fake, fake, 4, {}};
     kc::adam_step_multi<float>(&t, 1, kc::context_stream());

@@ -22,7 +22,8 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   const uint64_t n = static_cast<uint64_t>(x.numel());
   const uint64_t start = gen.advance(kernels::dropout_counters(n));
-  backend::dropout_forward(x, y, mask, 1.0 / (1.0 - p), gen.seed(), start, gen.stream(), kernels::dropout_threshold(p));
+  backend::dropout_forward(x, y, mask, 1.0 / (1.0 - p), gen.seed(), start, gen.capture_base(), gen.stream(),
+                           kernels::dropout_threshold(p));
   autograd::record("dropout", {x}, y, [mask](const Tensor& g, autograd::Grads& grads) { grads.set(0, g * mask); });
   return y;
 }

@@ -73,7 +73,14 @@ bool Optimizer::has_buffer(size_t i, size_t k) const { return states_[i].buffers
 
 Tensor& Optimizer::buffer(size_t i, size_t k) {
   Tensor& b = states_[i].buffers[k];
-  if (!b.defined()) b = Tensor::zeros(params_[i].shape(), params_[i].dtype(), params_[i].device());
+  const Tensor& p = params_[i];
+  if (!b.defined()) {
+    b = Tensor::zeros(p.shape(), p.dtype(), p.device());
+  } else if (b.device() != p.device()) {
+    // The model was moved (Module::to) after this state existed: the state follows its parameter,
+    // or a kernel would get a host pointer for a device one.
+    b = b.to(p.device());
+  }
   return b;
 }
 

@@ -10,7 +10,7 @@ void adam_step_multi(const AdamTensor<T>* tensors, int64_t count) {
   // launches, which cost nothing here.
   for (int64_t t = 0; t < count; ++t) {
     const AdamTensor<T>& a = tensors[t];
-    const AdamCoeffs<T>& c = a.coeffs;
+    const AdamCoeffs<T> c = adam_coeffs(a);
     parallel_for(a.numel, [&](int64_t i) { adam_update(a.param[i], a.grad[i], a.exp_avg[i], a.exp_avg_sq[i], c); });
   }
 }

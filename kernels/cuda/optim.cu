@@ -40,7 +40,7 @@ __global__ void __launch_bounds__(kThreads) adam_multi_kernel(AdamBatch<T> b) {
   T* __restrict__ m = b.t[j].exp_avg;
   T* __restrict__ v = b.t[j].exp_avg_sq;
   const uint32_t n = static_cast<uint32_t>(b.t[j].numel);
-  const AdamCoeffs<T> c = b.t[j].coeffs;
+  const AdamCoeffs<T> c = adam_coeffs(b.t[j]);
   const bool vec = (b.vec_mask >> j) & 1u;
   const uint32_t begin = (blk - b.block_start[j]) * static_cast<uint32_t>(kAdamChunk);
   const uint32_t len = min(static_cast<uint32_t>(kAdamChunk), n - begin);

@@ -19,8 +19,9 @@ namespace {
 
 template <typename T, bool Normal>
 __global__ void __launch_bounds__(kThreads)
-    philox_fill_kernel(T* __restrict__ out, uint32_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double a,
-                       double b) {
+    philox_fill_kernel(T* __restrict__ out, uint32_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_base,
+                       uint32_t stream_id, double a, double b) {
+  if (offset_base) offset += *offset_base;
   for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
     if constexpr (Normal)
       out[i] = static_cast<T>(normal_value(a, b, philox_normal(seed, offset, i, stream_id)));
@@ -34,7 +35,8 @@ __global__ void __launch_bounds__(kThreads)
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
     dropout_kernel(const T* x, T* y, T* __restrict__ mask, uint32_t n, T keep_scale, uint64_t seed, uint64_t offset,
-                   uint32_t stream_id, uint32_t threshold, bool vec) {
+                   const uint64_t* offset_base, uint32_t stream_id, uint32_t threshold, bool vec) {
+  if (offset_base) offset += *offset_base;
   constexpr int V = vec_width<T>();  // 4 floats or 2 doubles per 16-byte access
   const uint32_t blocks = (n + 3) / 4;
   for (uint32_t q = blockIdx.x * blockDim.x + threadIdx.x; q < blocks; q += gridDim.x * blockDim.x) {
@@ -65,33 +67,33 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <typename T, bool Normal>
-void launch_fill(const char* fn, T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double a,
-                 double b, void* stream) {
+void launch_fill(const char* fn, T* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_base,
+                 uint32_t stream_id, double a, double b, void* stream) {
   check_count(fn, n, NStr{n});
   if (n == 0) return;
   const dim3 grid(blocks_for(n));
   philox_fill_kernel<T, Normal><<<grid, kThreads, 0, as_stream(stream)>>>(out, static_cast<uint32_t>(n), seed,
-                                                                          offset, stream_id, a, b);
+                                                                          offset, offset_base, stream_id, a, b);
   check_launch(Normal ? "normal_fill_kernel" : "uniform_fill_kernel", type_name<T>(), grid, NStr{n});
 }
 
 }  // namespace
 
 template <typename T>
-void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean, double std,
-                      void* stream) {
-  launch_fill<T, true>("normal_fill", out, n, seed, offset, stream_id, mean, std, stream);
+void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                 double mean, double std, void* stream) {
+  launch_fill<T, true>("normal_fill", out, n, seed, offset, offset_base, stream_id, mean, std, stream);
 }
 
 template <typename T>
-void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double low,
-                       double high, void* stream) {
-  launch_fill<T, false>("uniform_fill", out, n, seed, offset, stream_id, low, high, stream);
+void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                  double low, double high, void* stream) {
+  launch_fill<T, false>("uniform_fill", out, n, seed, offset, offset_base, stream_id, low, high, stream);
 }
 
 template <typename T>
 void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_t seed, uint64_t offset,
-                          uint32_t stream_id, uint32_t threshold, void* stream) {
+                     const uint64_t* offset_base, uint32_t stream_id, uint32_t threshold, void* stream) {
   check_count("dropout_forward", n, NStr{n});
   if (n == 0) return;
   if (!mask || (x == nullptr) != (y == nullptr))
@@ -99,17 +101,17 @@ void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_
   const dim3 grid(blocks_for(ceil_div(n, 4)));
   const bool vec = aligned16(mask) && (!x || (aligned16(x) && aligned16(y)));
   dropout_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, mask, static_cast<uint32_t>(n), keep_scale, seed,
-                                                              offset, stream_id, threshold, vec);
+                                                              offset, offset_base, stream_id, threshold, vec);
   check_launch("dropout_kernel", type_name<T>(), grid, NStr{n});
 }
 
-template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void uniform_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void uniform_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-template void dropout_forward<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t, uint32_t,
+template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+template void uniform_fill<float>(float*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+template void uniform_fill<double>(double*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+template void dropout_forward<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t, const uint64_t*, uint32_t,
                                           uint32_t, void*);
-template void dropout_forward<double>(int64_t, const double*, double*, double*, double, uint64_t, uint64_t,
+template void dropout_forward<double>(int64_t, const double*, double*, double*, double, uint64_t, uint64_t, const uint64_t*,
                                            uint32_t, uint32_t, void*);
 
 }  // namespace aafgan::kernels::cuda

@@ -14,8 +14,11 @@
 //
 // The caller advances the generator exactly as the CPU op does (Generator::advance(n) for the
 // fills, advance(dropout_counters(n)) for dropout) and passes the returned start as `offset`.
+// `offset_base` (may be null) is a device word added to `offset` when the kernel runs: a CUDA
+// graph replays its kernels with the arguments of the capture, so a generator being captured
+// numbers its draws from 0 and the replay supplies where the generator stands (engine/random.h).
 //
-// No CUDA headers; device pointers; work on `stream` (a cudaStream_t; nullptr = the default
+// No CUDA headers; device pointers; work on `stream` (a cudaStream_t; never the legacy default
 // stream), nothing synchronises; n at most 2^31 − 1; failures throw std::runtime_error.
 #include <cstdint>
 
@@ -23,13 +26,13 @@ namespace aafgan::kernels::cuda {
 
 // out[i] = T(mean + std·philox_normal(seed, offset, i, stream_id)).
 template <typename T>
-void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double mean,
-                      double std, void* stream);
+void normal_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                 double mean, double std, void* stream);
 
 // out[i] = T(low + (high − low)·philox_uniform(seed, offset, i, stream_id)).
 template <typename T>
-void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t stream_id, double low,
-                       double high, void* stream);
+void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_base, uint32_t stream_id,
+                  double low, double high, void* stream);
 
 // The twin of kernels::cpu::dropout_forward, same arguments plus the stream: mask[i] = keep_scale
 // when philox_dropout_keep(seed, offset, i, stream_id, threshold), else 0, and y[i] = x[i]·mask[i].
@@ -37,16 +40,15 @@ void uniform_fill(T* out, int64_t n, uint64_t seed, uint64_t offset, uint32_t st
 // x and y may be null together (mask only). y may be x.
 template <typename T>
 void dropout_forward(int64_t n, const T* x, T* y, T* mask, T keep_scale, uint64_t seed, uint64_t offset,
-                          uint32_t stream_id, uint32_t threshold, void* stream);
+                     const uint64_t* offset_base, uint32_t stream_id, uint32_t threshold, void* stream);
 
-extern template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-extern template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-extern template void uniform_fill<float>(float*, int64_t, uint64_t, uint64_t, uint32_t, double, double, void*);
-extern template void uniform_fill<double>(double*, int64_t, uint64_t, uint64_t, uint32_t, double, double,
-                                               void*);
-extern template void dropout_forward<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t,
+extern template void normal_fill<float>(float*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+extern template void normal_fill<double>(double*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+extern template void uniform_fill<float>(float*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+extern template void uniform_fill<double>(double*, int64_t, uint64_t, uint64_t, const uint64_t*, uint32_t, double, double, void*);
+extern template void dropout_forward<float>(int64_t, const float*, float*, float*, float, uint64_t, uint64_t, const uint64_t*,
                                                  uint32_t, uint32_t, void*);
 extern template void dropout_forward<double>(int64_t, const double*, double*, double*, double, uint64_t,
-                                                  uint64_t, uint32_t, uint32_t, void*);
+                                                  uint64_t, const uint64_t*, uint32_t, uint32_t, void*);
 
 }  // namespace aafgan::kernels::cuda

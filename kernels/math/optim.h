@@ -80,6 +80,15 @@ struct AdamTensor {
   T* exp_avg_sq = nullptr;  // v
   int64_t numel = 0;
   AdamCoeffs<T> coeffs{};
+  // When set, the coefficients are read from here (device memory on a GPU) when the update runs
+  // instead: a CUDA graph replays its kernels with the captured arguments, so a captured Adam step
+  // takes each replay's step counts and learning rate from memory the host rewrites.
+  const AdamCoeffs<T>* coeffs_at = nullptr;
 };
+
+template <typename T>
+AAFGAN_HD AdamCoeffs<T> adam_coeffs(const AdamTensor<T>& t) {
+  return t.coeffs_at ? *t.coeffs_at : t.coeffs;
+}
 
 }  // namespace aafgan::kernels
