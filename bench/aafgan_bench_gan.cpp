@@ -153,7 +153,7 @@ std::vector<std::pair<Tensor, std::vector<int32_t>>> make_batches(const models::
 class OursBench {
  public:
   OursBench(const std::string& arch, const std::string& spec_text, const models::TrainingData& data, int64_t batch,
-            int64_t n_batches, uint64_t seed, const std::string& run_dir, Device device)
+            int64_t n_batches, uint64_t seed, const std::string& run_dir, Device device, bool cuda_graph)
       : label_(spec_text),
         device_(device),
         // The streams celeba_dcgan and mnist_condgan use, so the benchmarked model is the one users train.
@@ -185,6 +185,7 @@ class OursBench {
     o.batch_size = batch;
     o.label = spec_text;
     o.device = device;
+    o.cuda_graph = cuda_graph;
     trainer_ = std::make_unique<models::AdversarialTrainer>(*model_, data, o, DType::f32, dropout_gen_);
     batches_ = make_batches(data, batch, n_batches);
     for (auto& b : batches_) b.first = b.first.to(device);
@@ -379,9 +380,11 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch, "batch size")->check(CLI::Range(1, 10000));
   app.add_option("--seed", seed, "seed of the models, noise and dropout");
   std::string device_name = "cpu";
-  bool tf32 = false;
+  bool tf32 = false, cuda_graph = true;
   app.add_option("--device", device_name, "cpu or cuda (PyTorch's twin runs on the same device, TF32 as --tf32)");
   app.add_flag("--tf32", tf32, "allow TF32 on the GPU, on both sides");
+  app.add_flag("--cuda-graph,!--no-cuda-graph", cuda_graph,
+               "our side replays each step as a CUDA graph after the warm-up (default on; PyTorch stays eager)");
   app.add_option("--data", data_dir, "MNIST folder with the t10k files (default: the bundled data/mnist)");
   app.add_flag("--torch", torch, "also time the PyTorch twin (tools/bench_gan_torch.py), interleaved");
   app.add_option("--python", python, "interpreter that has torch (Debian's python3-torch)");
@@ -422,7 +425,8 @@ int main(int argc, char** argv) {
 
     fmt::print("{}, one iteration = D step + G step, batch {}, f32, {}; per model and side {} "
                "warm-up + {} timed iterations{}; data {}\n", dcgan ? "DCGAN 64×64" : "conditional MNIST GAN", batch,
-               device.is_cuda() ? fmt::format("on {} (TF32 {})", aafgan::device_name(device), tf32 ? "on" : "off")
+               device.is_cuda() ? fmt::format("on {} (TF32 {}, our CUDA graphs {})", aafgan::device_name(device), tf32 ? "on" : "off",
+                                              cuda_graph ? "on" : "off")
                                 : fmt::format("{} thread(s), GEMM on {}", threads, kernels::cpu::gemm_backend()),
                warmup, iters,
                torch ? fmt::format(", sides alternating every {}", block) : std::string(), data->describe());
@@ -447,7 +451,7 @@ int main(int argc, char** argv) {
 
     for (Row& r : rows) {
       fmt::print("{}: {}\n", r.spec, quiet_note(threads, twin ? twin->pid() : -1));
-      OursBench ours(arch, r.spec, *data, batch, n_batches, seed, run_dir, device);
+      OursBench ours(arch, r.spec, *data, batch, n_batches, seed, run_dir, device, cuda_graph);
       bool with_twin = false;
       if (twin) {
         const auto reply = twin->request("build " + r.spec);

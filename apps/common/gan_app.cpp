@@ -34,6 +34,8 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
   app.add_flag("--tf32", o.tf32, "allow TF32 tensor cores for float32 GEMMs and convolutions on the GPU");
   app.add_flag("--deterministic", o.deterministic,
                "only deterministic cuDNN convolution algorithms (bit-identical GPU reruns; may be slower)");
+  app.add_flag("--cuda-graph,!--no-cuda-graph", o.cuda_graph,
+               "on a GPU, replay each training step as one CUDA graph after a few eager steps (default on)");
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--max-images", o.max_images, "train on the first N images (smoke runs)")
       ->check(CLI::Range(1, 1 << 30));
@@ -68,7 +70,8 @@ Device resolve_device(const GanAppOptions& o) {
   if (d.is_cuda()) {
     set_allow_tf32(o.tf32);
     set_deterministic(o.deterministic);
-    fmt::print("device: {} ({}{})\n", d.str(), aafgan::device_name(d), o.tf32 ? ", TF32 allowed" : "");
+    fmt::print("device: {} ({}{}{})\n", d.str(), aafgan::device_name(d), o.tf32 ? ", TF32 allowed" : "",
+               o.cuda_graph ? ", CUDA graphs" : "");
   } else if (o.device == "auto") {
     fmt::print("device: cpu ({})\n", cuda_unavailable_reason());
   }
@@ -99,6 +102,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
       t.grid_column_major = cb.grid_column_major;
       t.label = label;
       t.device = device;
+      t.cuda_graph = o.cuda_graph;
       if (cb.metrics) t.metrics = cb.metrics(run, dtype);
       nlohmann::json cfg = e.raw.is_null() ? models::to_json(e) : e.raw;
       cfg["RUN"] = {{"gen", run.models.gen}, {"dis", run.models.dis}, {"gen_hidden", run.models.gen_hidden},

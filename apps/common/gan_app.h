@@ -26,6 +26,7 @@ struct GanAppOptions {
   int64_t max_images = 0;
   uint64_t seed = 0;  // --seed S: the seeds S, S+1, … (as many as --seeds) replace SEEDS
   bool no_resume = false, retry_double = false, tf32 = false, deterministic = false;
+  bool cuda_graph = true;  // --cuda-graph / --no-cuda-graph
 };
 
 // Registers the shared flags; `defaults` supplies the values quoted in --help.

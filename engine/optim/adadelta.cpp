@@ -20,6 +20,8 @@ void Adadelta::step() {
     if (!has_grad(i)) continue;
     const Tensor& p = params()[i];
     const Tensor g = checked_grad(i);
+    // Its coefficients are kernel arguments: a graph would replay the first step's forever.
+    AAFGAN_CHECK(!backend::capturing(p.device()), "Adadelta: its step cannot be captured into a CUDA graph (Adam's can)");
     ++param_step(i);
     Tensor& square_avg = buffer(i, 0);
     Tensor& acc_delta = buffer(i, 1);

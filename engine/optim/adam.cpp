@@ -46,10 +46,13 @@ void Adam::step() {
     stepped.push_back(i);
   }
   const bool capturing = !stepped.empty() && backend::capturing(device);
+  // Room for the widest coefficients (f64) of every stepped parameter, for a capture. Reserved by
+  // the eager steps, so that a capture allocates nothing that must outlive it.
+  const size_t coeff_bytes = stepped.size() * sizeof(kernels::AdamCoeffs<double>);
+  if (device.is_cuda() && (!coeffs_at_ || coeffs_at_->bytes() < coeff_bytes || coeffs_at_->device() != device))
+    coeffs_at_ = std::make_unique<backend::Buffer>(device, coeff_bytes);
   if (capturing) {
     AAFGAN_CHECK(captured_.empty(), "Adam: a second step() in one CUDA graph capture (one step per replay)");
-    // Room for the widest coefficients (f64) of every stepped parameter.
-    coeffs_at_ = std::make_unique<backend::Buffer>(device, stepped.size() * sizeof(kernels::AdamCoeffs<double>));
     captured_ = stepped;
   } else {
     count_step();
@@ -100,9 +103,6 @@ void Adam::before_replay() {
   stager_->upload(coeffs_at_->get(), coeffs_at_->device(), slots.data(), slots.size() * sizeof(slots[0]));
 }
 
-void Adam::end_replays() {
-  captured_.clear();
-  coeffs_at_.reset();
-}
+void Adam::end_replays() { captured_.clear(); }
 
 }  // namespace aafgan::optim

@@ -23,6 +23,8 @@ void SGD::step() {
     if (!has_grad(i)) continue;
     const Tensor& p = params()[i];
     const Tensor g = checked_grad(i);
+    // Its coefficients are kernel arguments: a graph would replay the first step's forever.
+    AAFGAN_CHECK(!backend::capturing(p.device()), "SGD: its step cannot be captured into a CUDA graph (Adam's can)");
     ++param_step(i);
     const bool first = with_momentum && !has_buffer(i, 0);
     Tensor buf = with_momentum ? buffer(i, 0) : Tensor();
