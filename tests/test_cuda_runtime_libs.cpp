@@ -1,13 +1,19 @@
-// The CUDA runtime libraries of kernels/cuda: the caching allocator (reuse, the steady state of
-// a training step making no cudaMalloc, out-of-memory messages), pinned copies, cuBLAS GEMM
+// The CUDA runtime libraries of kernels/cuda: the caching allocator on a real device (reuse,
+// splitting, trimming, record_stream, the steady state of a training step making no cudaMalloc,
+// out-of-memory messages; its bookkeeping is tested on the CPU in test_block_pool.cpp), pinned
+// copies, cuBLAS GEMM
 // against kernels/cpu/gemm for every transpose combination, cuDNN convolutions and transposed
 // convolutions against the engine's CPU ops (values and all gradients), deterministic mode,
 // and cuDNN batch norm against engine/ops/batchnorm.cpp (training with running statistics,
-// eval, both backwards). Compiled without CUDA headers. Without a GPU every case skips except
-// the first, which checks that the calls then fail with a readable message.
+// eval, both backwards). Only the allocator cases use the CUDA runtime header, for streams of
+// their own and a host callback that holds a stream back. Without a GPU every case skips
+// except the first, which checks that the calls then fail with a readable message.
+#include <cuda_runtime.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +22,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/autograd.h"
@@ -29,6 +36,7 @@
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/pinned_memory.h"
+#include "kernels/memory/size_classes.h"
 #include "tests/device_array.h"
 #include "tests/gpu.h"
 
@@ -138,6 +146,56 @@ std::string message_of(const std::function<void()>& fn) {
   }
   return "";
 }
+
+constexpr size_t KiB = 1024, MiB = 1024 * KiB;
+
+// A stream of the test's own: the allocator reuses blocks per stream, so a new stream starts
+// with nothing cached whatever earlier cases in this process left behind. When it goes, its
+// wholly free segments go too (empty_cache), since a later stream may get the same handle.
+class TestStream {
+ public:
+  TestStream() { REQUIRE(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking) == cudaSuccess); }
+  ~TestStream() {
+    cudaStreamSynchronize(stream_);
+    cudaStreamDestroy(stream_);
+    try {
+      kc::empty_cache();
+    } catch (...) {
+    }
+  }
+  TestStream(const TestStream&) = delete;
+  TestStream& operator=(const TestStream&) = delete;
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+// Holds `stream` in a host callback until open() (or 30 s, so that a failing case cannot
+// hang), which makes "that stream has not passed the event yet" certain instead of a race.
+class StreamGate {
+ public:
+  explicit StreamGate(cudaStream_t stream) : stream_(stream) {
+    REQUIRE(cudaLaunchHostFunc(stream_, &StreamGate::wait, this) == cudaSuccess);
+  }
+  ~StreamGate() {
+    open();
+    cudaStreamSynchronize(stream_);
+  }
+  StreamGate(const StreamGate&) = delete;
+  StreamGate& operator=(const StreamGate&) = delete;
+  void open() { open_.store(true); }
+
+ private:
+  static void CUDART_CB wait(void* self) {
+    const auto* gate = static_cast<const StreamGate*>(self);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!gate->open_.load() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  cudaStream_t stream_;
+  std::atomic<bool> open_{false};
+};
 
 #define AAFGAN_REQUIRE_CUDNN_OR_SKIP()                                  \
   do {                                                                  \
@@ -491,13 +549,6 @@ void check_batch_norms() {
 
 TEST_CASE("cuda runtime: without a GPU the calls report it cleanly") {
   // What needs no device works in every build.
-  static_assert(kc::allocation_size(0) == 0);
-  static_assert(kc::allocation_size(1) == 512);
-  static_assert(kc::allocation_size(512) == 512);
-  static_assert(kc::allocation_size(513) == 1024);
-  static_assert(kc::allocation_size((size_t(1) << 20) - 1) == (size_t(1) << 20));
-  static_assert(kc::allocation_size(size_t(1) << 20) == (size_t(2) << 20));
-  static_assert(kc::allocation_size((size_t(2) << 20) + 1) == (size_t(4) << 20));
   {
     DeterministicScope det(true);
     CHECK(kc::deterministic());
@@ -505,7 +556,9 @@ TEST_CASE("cuda runtime: without a GPU the calls report it cleanly") {
     CHECK(kc::allow_tf32());
   }
   CHECK(kc::cached_alloc(0) == nullptr);
+  CHECK(kc::cached_alloc(0, nullptr) == nullptr);
   kc::cached_free(nullptr);
+  kc::empty_cache();  // never throws for lack of a device: with nothing cached it does nothing
   CHECK(kc::pinned_alloc(0) == nullptr);
   kc::pinned_free(nullptr);
   CHECK((kc::cudnn_version() > 0) == kc::has_cudnn());
@@ -547,49 +600,116 @@ TEST_CASE("cuda runtime: without a GPU the calls report it cleanly") {
 
 // --- allocator and copies -------------------------------------------------------------------
 
-TEST_CASE("cuda runtime: the allocator reuses freed blocks") {
+TEST_CASE("cuda runtime: the allocator reuses freed blocks without a new cudaMalloc") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
+  TestStream stream;
   const kc::AllocatorStats before = kc::allocator_stats();
-  const size_t sizes[] = {1, 100, 513, 4096, size_t(1) << 20, (size_t(3) << 20) + 5};
+  // Small ones share one 2 MiB segment; 3 MiB + 5 comes from a 20 MiB one, split.
+  const size_t sizes[] = {1, 100, 513, 4096, MiB, 3 * MiB + 5};
   size_t rounded_total = 0;
-  for (size_t s : sizes) rounded_total += kc::allocation_size(s);
-  uint64_t mallocs_after_first = 0;
+  for (size_t s : sizes) rounded_total += aafgan::kernels::memory::round_size(s);
   for (int round = 0; round < 4; ++round) {
     std::vector<void*> blocks;
     for (size_t s : sizes) {
-      void* p = kc::cached_alloc(s);
+      void* p = kc::cached_alloc(s, stream.get());
       REQUIRE(p != nullptr);
       CHECK(reinterpret_cast<uintptr_t>(p) % 256 == 0);
       blocks.push_back(p);
     }
     CHECK(kc::allocator_stats().allocated_bytes == before.allocated_bytes + rounded_total);
     for (void* p : blocks) kc::cached_free(p);
-    if (round == 0) mallocs_after_first = kc::allocator_stats().cuda_malloc_calls;
-    else CHECK(kc::allocator_stats().cuda_malloc_calls == mallocs_after_first);
+    // Freeing and asking for the same sizes again makes no cudaMalloc.
+    CHECK(kc::allocator_stats().segment_allocs == before.segment_allocs + 2);
   }
   const kc::AllocatorStats after = kc::allocator_stats();
   CHECK(after.allocated_bytes == before.allocated_bytes);
-  CHECK(after.cached_bytes >= rounded_total);
-  CHECK(after.cache_hits >= before.cache_hits + 3 * (sizeof(sizes) / sizeof(sizes[0])));
+  CHECK(after.segments == before.segments + 2);
+  CHECK(after.reserved_bytes == before.reserved_bytes + 22 * MiB);
+  CHECK(after.cache_hits == before.cache_hits + 4 + 3 * 6);  // all but the first of each segment
   CHECK(after.peak_allocated_bytes >= before.allocated_bytes + rounded_total);
 
   CHECK_THROWS_AS(kc::cached_free(reinterpret_cast<void*>(uintptr_t(0x1000))), std::runtime_error);
-  void* p = kc::cached_alloc(64);
+  CHECK(message_of([] { kc::cached_free(reinterpret_cast<void*>(uintptr_t(0x1000))); })
+            .find("not allocated by cached_alloc") != std::string::npos);
+  char* p = static_cast<char*>(kc::cached_alloc(64, stream.get()));
+  CHECK(message_of([&] { kc::cached_free(p + 256); }).find("not at the start of a live block") != std::string::npos);
   kc::cached_free(p);
   CHECK_THROWS_AS(kc::cached_free(p), std::runtime_error);  // twice
-
-  kc::empty_cache();
-  CHECK(kc::allocator_stats().cached_bytes == 0);
-  CHECK(kc::allocator_stats().cuda_free_calls > after.cuda_free_calls);
-  const uint64_t mallocs = kc::allocator_stats().cuda_malloc_calls;
-  void* q = kc::cached_alloc(4096);  // nothing cached any more
-  CHECK(kc::allocator_stats().cuda_malloc_calls == mallocs + 1);
-  kc::cached_free(q);
+  CHECK(message_of([&] { kc::cached_free(p); }).find("freed already") != std::string::npos);
+  CHECK_THROWS_AS(kc::record_stream(p, stream.get()), std::runtime_error);
 }
 
-TEST_CASE("cuda runtime: out of memory names the requested size") {
+TEST_CASE("cuda runtime: two 600 KiB blocks come from one 2 MiB segment") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
-  const size_t huge = size_t(1) << 50;  // 1 PiB
+  TestStream stream;
+  const kc::AllocatorStats before = kc::allocator_stats();
+  char* a = static_cast<char*>(kc::cached_alloc(600 * KiB, stream.get()));
+  char* b = static_cast<char*>(kc::cached_alloc(600 * KiB, stream.get()));
+  const kc::AllocatorStats after = kc::allocator_stats();
+  CHECK(b == a + 600 * KiB);
+  CHECK(after.segment_allocs == before.segment_allocs + 1);
+  CHECK(after.segments == before.segments + 1);
+  CHECK(after.reserved_bytes == before.reserved_bytes + 2 * MiB);
+  CHECK(after.cache_hits == before.cache_hits + 1);
+  CHECK(after.allocated_bytes == before.allocated_bytes + 1200 * KiB);
+  kc::cached_free(a);
+  kc::cached_free(b);
+}
+
+TEST_CASE("cuda runtime: empty_cache gives wholly free segments back to CUDA") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  TestStream stream;
+  kc::cached_free(kc::cached_alloc(600 * KiB, stream.get()));  // a 2 MiB segment
+  kc::cached_free(kc::cached_alloc(30 * MiB, stream.get()));   // a 30 MiB one of its own
+  void* kept = kc::cached_alloc(4096, stream.get());           // keeps the 2 MiB one
+  kc::cached_free(kc::cached_alloc(5 * MiB, stream.get()));    // a 20 MiB one
+  const kc::AllocatorStats before = kc::allocator_stats();
+  kc::empty_cache();
+  const kc::AllocatorStats after = kc::allocator_stats();
+  CHECK(after.segment_frees >= before.segment_frees + 2);
+  CHECK(after.segments <= before.segments - 2);
+  CHECK(after.reserved_bytes <= before.reserved_bytes - 50 * MiB);
+  CHECK(after.allocated_bytes == before.allocated_bytes);
+  // The segment holding `kept` stayed: its free rest still serves without a cudaMalloc.
+  void* again = kc::cached_alloc(600 * KiB, stream.get());
+  CHECK(kc::allocator_stats().segment_allocs == after.segment_allocs);
+  // The 30 MiB segment went: asking again needs one.
+  void* big = kc::cached_alloc(30 * MiB, stream.get());
+  CHECK(kc::allocator_stats().segment_allocs == after.segment_allocs + 1);
+  kc::cached_free(big);
+  kc::cached_free(again);
+  kc::cached_free(kept);
+}
+
+TEST_CASE("cuda runtime: record_stream holds a freed block back until the other stream has passed it") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  TestStream mine, other;
+  const size_t n = 600 * KiB;
+  const kc::AllocatorStats before = kc::allocator_stats();
+  char* a = static_cast<char*>(kc::cached_alloc(n, mine.get()));
+  kc::record_stream(a, other.get());
+  {
+    StreamGate gate(other.get());  // `other` cannot reach the event that the free records
+    kc::cached_free(a);
+    CHECK(kc::allocator_stats().pending_free_blocks == before.pending_free_blocks + 1);
+    char* b = static_cast<char*>(kc::cached_alloc(n, mine.get()));
+    CHECK(b == a + n);  // the rest of a's segment: a itself may still be in use on `other`
+    kc::cached_free(b);
+    CHECK(kc::cached_alloc(n, mine.get()) == b);  // still not a
+    kc::cached_free(b);
+    gate.open();
+    REQUIRE(cudaStreamSynchronize(other.get()) == cudaSuccess);
+  }
+  char* c = static_cast<char*>(kc::cached_alloc(n, mine.get()));
+  CHECK(c == a);
+  CHECK(kc::allocator_stats().pending_free_blocks == before.pending_free_blocks);
+  CHECK(kc::allocator_stats().segment_allocs == before.segment_allocs + 1);
+  kc::cached_free(c);
+}
+
+TEST_CASE("cuda runtime: out of memory: an impossible request throws OutOfMemoryError naming the sizes") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  const size_t huge = (size_t(1) << 50) + 1;  // 1 PiB and a byte
   std::string msg;
   try {
     kc::cached_alloc(huge);
@@ -598,10 +718,15 @@ TEST_CASE("cuda runtime: out of memory names the requested size") {
     msg = e.what();
   }
   INFO(msg);
-  CHECK(msg.find("1125899906842624 bytes") != std::string::npos);
-  CHECK(msg.find("out of memory") != std::string::npos);
-  CHECK(msg.find("free") != std::string::npos);
+  CHECK(msg.find("1125899906842625 bytes") != std::string::npos);                 // requested
+  CHECK(msg.find("rounded to 1125899906843136 bytes") != std::string::npos);      // to 512 bytes
+  CHECK(msg.find("segment of 1125899908939776 bytes") != std::string::npos);      // to 2 MiB
+  CHECK(msg.find("out of memory on device") != std::string::npos);
+  CHECK(msg.find("free of") != std::string::npos);
   CHECK(msg.find("total") != std::string::npos);
+  CHECK(msg.find("allocated and") != std::string::npos);
+  CHECK(msg.find("cached") != std::string::npos);
+  CHECK(msg.find("graph capture") == std::string::npos);
   // The allocator still works afterwards.
   kc::CachedBuffer ok(1 << 20);
   CHECK(ok.get() != nullptr);
@@ -834,10 +959,10 @@ TEST_CASE("cuda runtime: a training step's steady state makes no cudaMalloc") {
   step();  // chooses the algorithms and fills the cache
   step();
   kc::synchronize();
-  const uint64_t mallocs = kc::allocator_stats().cuda_malloc_calls;
+  const uint64_t mallocs = kc::allocator_stats().segment_allocs;
   for (int i = 0; i < 5; ++i) step();
   kc::synchronize();
-  CHECK(kc::allocator_stats().cuda_malloc_calls == mallocs);
+  CHECK(kc::allocator_stats().segment_allocs == mallocs);
 }
 
 #else

@@ -1,28 +1,42 @@
 #pragma once
-// defines: cached_alloc, cached_free, empty_cache, allocator_stats (AllocatorStats), allocation_size,
-//          CachedBuffer (an owner), OutOfMemoryError
+// defines: cached_alloc, cached_free, record_stream, empty_cache, allocator_stats
+//          (AllocatorStats), CachedBuffer (an owner), OutOfMemoryError
 //
-// A caching allocator of device memory, so that a training loop's steady state (the same
-// shapes every step) makes no cudaMalloc and no cudaFree.
+// The caching allocator of device memory, so that a training loop's steady state (the same
+// shapes every step) makes no cudaMalloc and no cudaFree: both are slow, and cudaFree
+// synchronises the device. The bookkeeping is kernels/memory/block_pool.h (one pool per
+// device): requests rounded to 512 bytes; a small pool (up to 1 MiB, cut from 2 MiB segments)
+// and a large pool (20 MiB segments, and a segment of its own from 10 MiB on); best fit,
+// splitting and merging of neighbours, so that memory freed in pieces serves later requests of
+// other sizes. cuBLAS's workspace and cuDNN's workspaces come from here too (device_context.cu,
+// conv.cu), so that this allocator sees all the memory the engine holds.
 //
-// Sizes are rounded up (allocation_size below) and a freed block goes to a free list keyed by
-// (device, rounded size), from which the next request of that rounded size on that device is
-// served. Blocks are never split or merged: a GAN step asks for the same sizes each time.
-// When cudaMalloc runs out of memory, the allocator synchronises the device, returns every
-// cached block of that device to CUDA and tries once more; if that fails too it throws
-// OutOfMemoryError naming the requested bytes and the device's free/total memory.
+// Streams: a block is handed out again without synchronising only for work on the stream it
+// was allocated on, since that work runs after whatever used the block before. Memory that
+// work on another stream also uses must be announced with record_stream before it is freed;
+// the block is then held back until that stream has passed an event recorded at free time.
+// A stream passed to either function must outlive the blocks allocated on or recorded for it
+// (synchronise a stream before destroying it, then empty_cache if its blocks should go).
 //
-// Stream semantics: one stream per device (device_context.h). A block freed after work on the
-// context stream has used it may be handed out again at once, without synchronising, because
-// whatever the next user enqueues on that same stream runs after that work. Memory used by
-// another stream must not be freed before that stream has been synchronised.
+// Out of memory: the allocator synchronises the device (held-back blocks become reusable),
+// gives every wholly free segment of that device back to CUDA and tries once more; if that
+// fails it throws OutOfMemoryError naming the requested and rounded sizes, the device's
+// free/total memory and what this allocator holds (allocated, cached).
 //
-// Thread-safe (one mutex). Allocations are made on the current device (cudaGetDevice). The
-// allocator lives for the whole process; at exit its blocks are left to the driver.
+// CUDA graphs: while the allocation's stream is being captured nothing synchronises, frees to
+// CUDA or queries events: a block allocated or freed during the capture is bookkeeping only
+// and keeps its address; a new segment is still cudaMalloc'ed (in relaxed capture mode, as
+// PyTorch does: the graph never frees it). Running out of memory then throws at once, saying
+// so. empty_cache refuses to run while the current device's context stream is captured.
+//
+// Thread-safe (one mutex). The allocator lives for the whole process; at exit its segments
+// are left to the driver.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+
+#include "kernels/memory/pool_stats.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -33,37 +47,26 @@ class OutOfMemoryError : public std::runtime_error {
   explicit OutOfMemoryError(const std::string& what) : std::runtime_error(what) {}
 };
 
-// The size a request of `bytes` is rounded to: a multiple of 512 bytes below 1 MiB, a
-// multiple of 2 MiB from 1 MiB on. 0 stays 0.
-constexpr size_t kAllocationSmallRound = 512;
-constexpr size_t kAllocationLargeThreshold = size_t(1) << 20;
-constexpr size_t kAllocationLargeRound = size_t(2) << 20;
-constexpr size_t allocation_size(size_t bytes) {
-  return bytes < kAllocationLargeThreshold
-             ? (bytes + kAllocationSmallRound - 1) / kAllocationSmallRound * kAllocationSmallRound
-             : (bytes / kAllocationLargeRound + (bytes % kAllocationLargeRound != 0)) * kAllocationLargeRound;
-}
+// Summed over devices (peak_allocated_bytes is the sum of each device's peak);
+// segment_allocs counts cudaMalloc calls, failed ones included, segment_frees cudaFree calls.
+using AllocatorStats = memory::PoolStats;
 
-struct AllocatorStats {
-  size_t allocated_bytes = 0;       // in blocks handed out and not yet freed (rounded sizes)
-  size_t peak_allocated_bytes = 0;  // the most allocated_bytes has been
-  size_t cached_bytes = 0;          // in freed blocks kept for reuse
-  uint64_t cuda_malloc_calls = 0;   // every cudaMalloc attempted, failed ones included
-  uint64_t cuda_free_calls = 0;     // cached blocks returned to CUDA (OOM retry, empty_cache)
-  uint64_t cache_hits = 0;          // requests served from the cache
-};
-
-// `bytes` of device memory on the current device, aligned to at least 256 bytes; nullptr for
-// 0 bytes (without touching CUDA). Throws OutOfMemoryError, or std::runtime_error for any
+// `bytes` of device memory on the current device for work on `stream` (a cudaStream_t;
+// without one, the current device's context stream), aligned to at least 256 bytes; nullptr
+// for 0 bytes (without touching CUDA). Throws OutOfMemoryError, or std::runtime_error for any
 // other CUDA failure (no device, a sticky error from an earlier kernel, ...).
 void* cached_alloc(size_t bytes);
-// Returns a block from cached_alloc to the cache; nullptr is a no-op. Throws if `ptr` did not
-// come from cached_alloc or was freed already.
+void* cached_alloc(size_t bytes, void* stream);
+// Returns a block from cached_alloc to the cache; nullptr is a no-op. Throws if `ptr` is not
+// a live block of cached_alloc (never allocated, freed already, or a pointer into a block).
 void cached_free(void* ptr);
-// Synchronises each device that has cached blocks and returns them to CUDA (cudaFree).
-// Blocks in use are untouched.
+// Work on `stream` uses the live block `ptr` (from cached_alloc): when freed, the block is not
+// reused before that work is done. Throws for a pointer that is not a live block.
+void record_stream(void* ptr, void* stream);
+// Synchronises each device that holds segments and gives its wholly free segments back to
+// CUDA (cudaFree). Blocks in use, and the segments holding them, are untouched.
 void empty_cache();
-// A snapshot of the counters, summed over devices. Never throws.
+// A snapshot of the counters. Never throws.
 AllocatorStats allocator_stats();
 
 // One block from the caching allocator, returned to it when destroyed. Move-only.
@@ -71,6 +74,7 @@ class CachedBuffer {
  public:
   CachedBuffer() = default;
   explicit CachedBuffer(size_t bytes) : ptr_(cached_alloc(bytes)), bytes_(bytes) {}
+  CachedBuffer(size_t bytes, void* stream) : ptr_(cached_alloc(bytes, stream)), bytes_(bytes) {}
   ~CachedBuffer() { reset(); }
   CachedBuffer(CachedBuffer&& o) noexcept : ptr_(o.ptr_), bytes_(o.bytes_) {
     o.ptr_ = nullptr;

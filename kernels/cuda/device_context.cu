@@ -1,5 +1,6 @@
-// The per-device contexts: a non-blocking stream, a cuBLAS handle and a cuDNN handle bound to
-// it, each made on first use and kept (deliberately leaked) for the life of the process.
+// The per-device contexts: a non-blocking stream, a cuBLAS handle (with its workspace from the
+// caching allocator) and a cuDNN handle bound to it, each made on first use and kept
+// (deliberately leaked) for the life of the process.
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cuda/conv.h"
+#include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/runtime_libs_internal.h"
 
@@ -63,6 +65,18 @@ Context& context_locked(int dev) {
   return *slot;
 }
 
+// cuBLAS's workspace, the size NVIDIA's cuBLAS documentation recommends: 32 MiB from Hopper
+// (compute capability 9.0) on, 4 MiB before. Given to cuBLAS from the caching allocator, so
+// that cuBLAS allocates nothing itself (its own pool would be invisible to allocator_stats and
+// to the out-of-memory trim, and would allocate inside a CUDA graph capture); kept for the
+// life of the process with its handle.
+size_t cublas_workspace_bytes(int dev) {
+  int major = 0;
+  detail::check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute",
+                     "compute capability of " + device_str(dev));
+  return (major >= 9 ? size_t(32) : size_t(4)) << 20;
+}
+
 }  // namespace
 
 namespace detail {
@@ -80,12 +94,28 @@ cublasHandle_t cublas() {
   if (!ctx.cublas) {
     cublasHandle_t h = nullptr;
     check_cublas(cublasCreate(&h), "cublasCreate", device_str(dev));
-    const cublasStatus_t st = cublasSetStream(h, ctx.stream);
-    if (st != CUBLAS_STATUS_SUCCESS) cublasDestroy(h);
-    check_cublas(st, "cublasSetStream", "context stream of " + device_str(dev));
+    void* workspace = nullptr;
+    try {
+      check_cublas(cublasSetStream(h, ctx.stream), "cublasSetStream", "context stream of " + device_str(dev));
+      // After cublasSetStream, which puts the handle back on cuBLAS's own workspace pool.
+      // Allocating here under the context mutex is fine: the allocator never takes it.
+      const size_t bytes = cublas_workspace_bytes(dev);
+      workspace = cached_alloc(bytes, ctx.stream);
+      check_cublas(cublasSetWorkspace(h, workspace, bytes), "cublasSetWorkspace",
+                   detail::format_bytes(bytes) + " from the caching allocator on " + device_str(dev));
+      check_cublas(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode", "CUBLAS_DEFAULT_MATH");
+    } catch (...) {
+      cublasDestroy(h);
+      if (workspace) {
+        try {
+          cached_free(workspace);  // no work has used it yet
+        } catch (...) {
+        }
+      }
+      throw;
+    }
     ctx.cublas = h;
     ctx.cublas_tf32 = false;
-    check_cublas(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode", "CUBLAS_DEFAULT_MATH");
   }
   const bool tf32 = g_allow_tf32.load();
   if (tf32 != ctx.cublas_tf32) {

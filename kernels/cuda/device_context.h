@@ -6,12 +6,18 @@
 // cuDNN handle bound to it, each created once, lazily, on first use, and kept for the life of
 // the process (never destroyed: tearing CUDA down from static destructors races the driver's
 // own shutdown). This header needs no CUDA headers; the handles stay inside kernels/cuda.
+// The cuBLAS handle's workspace (32 MiB from compute capability 9.0 on, 4 MiB before, as
+// NVIDIA recommends) is a block of the caching allocator, held as long as the handle, so that
+// cuBLAS never allocates on its own: not behind the allocator's back, and not inside a CUDA
+// graph capture. cublasSetStream drops that workspace: whoever rebinds the handle to another
+// stream must call cublasSetWorkspace again.
 //
 // Everything in kernels/cuda/gemm.h, cudnn_conv.h and cudnn_batchnorm.h runs on the CURRENT
 // device's context stream, and the caching allocator (device_allocator.h) relies on that:
 // work enqueued on one stream runs in order, so a block freed after being used by work on the
 // context stream can be handed to later work on the same stream without synchronising. Code
-// that touches such memory from another stream must synchronise that stream first. Note that
+// that touches such memory from another stream must announce it with record_stream
+// (device_allocator.h) before freeing it. Note that
 // the context stream is NON-BLOCKING: it does not wait for the legacy default stream, so the
 // synchronous copies of runtime.h (cudaMemcpy on the legacy stream) are not ordered with it.
 // Use the *_async copies of pinned_memory.h on context_stream() and synchronize() instead.
