@@ -14,6 +14,11 @@
 // A captured step must not synchronise, read back or allocate state that outlives the step on
 // first use; everything that persists (parameters, gradients, optimizer state, statistics)
 // keeps the addresses it had at capture, which the caching allocator guarantees.
+// Memory: the step's temporaries were freed to the shared pool when the capture ended, yet every
+// replay writes them again. Work between replays on the same stream may use those blocks (it is
+// ordered with the replays), but must not keep a tensor alive across a replay in memory it got
+// after the capture ended; the trainer creates no such tensor (its step inputs are made before
+// the capture), so no private pool is needed.
 #include <cstdint>
 #include <functional>
 #include <memory>
