@@ -76,7 +76,18 @@ struct BatchUploader::Staging {
 };
 
 BatchUploader::BatchUploader() : staging_(std::make_unique<Staging>()) {}
-BatchUploader::~BatchUploader() = default;
+BatchUploader::~BatchUploader() {
+  // A copy enqueued by upload() may still be reading a staging buffer; freeing the page-locked
+  // memory under it would let the DMA read freed (or reused) pages. Wait for each such copy
+  // first; a wait that fails (a device already in error) cannot be reported from here.
+  for (int k = 0; k < 2; ++k) {
+    if (!staging_->pending[k]) continue;
+    try {
+      backend::stream_synchronize(staging_->streams[k]);
+    } catch (...) {
+    }
+  }
+}
 
 Tensor BatchUploader::upload(const Tensor& host, const Device& device) {
   AAFGAN_CHECK(host.device().is_cpu(), "BatchUploader: {} is not a host tensor", host.str());
