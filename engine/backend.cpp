@@ -35,6 +35,7 @@
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/device_query.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/error_record.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/graph.h"
 #include "kernels/cuda/image_ops.h"
@@ -73,7 +74,70 @@ constexpr bool kWithCudnn = false;
        library, library);
 }
 
-// cpu() for host tensors, gpu(stream) on the device's stream for CUDA ones.
+// Makes CUDA device d current for its scope and restores the thread's previous device after, so
+// that work on cuda:1 leaves later work meant for the previous device on that device's
+// workspaces and handles. Cheap when nothing changes: cudaGetDevice is a thread-local read.
+// Every backend entry that needs d current runs inside one.
+class DeviceScope {
+ public:
+  explicit DeviceScope(const Device& d) {
+#if defined(AAFGAN_WITH_CUDA)
+    previous_ = cuda::current_device();
+    if (previous_ != d.index) cuda::set_device(d.index);
+#else
+    (void)d;
+#endif
+  }
+  ~DeviceScope() {
+#if defined(AAFGAN_WITH_CUDA)
+    // A destructor cannot report; restoring a device that was current a moment ago does not fail.
+    try {
+      if (cuda::current_device() != previous_) cuda::set_device(previous_);
+    } catch (...) {
+    }
+#endif
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+// The current device's context stream (inside a DeviceScope).
+void* current_stream() {
+#if defined(AAFGAN_WITH_CUDA)
+  return cuda::context_stream();
+#else
+  return nullptr;
+#endif
+}
+
+// One readable message per invalid loss input, the same whether the CPU op found it at once or
+// a GPU's error record (kernels/cuda/error_record.h) reported it at the next wait.
+[[noreturn]] void bad_bce_prediction(double value, uint64_t index, const std::string& where) {
+  fail("binary_cross_entropy: prediction {} at index {} is outside [0, 1]{}", value, index, where);
+}
+[[noreturn]] void bad_nll_label(double value, uint64_t row, int64_t classes, const std::string& where) {
+  fail("nll_loss: label {} at row {} is not a class index in [0, {}){}", value, row, classes, where);
+}
+
+#if defined(AAFGAN_WITH_CUDA)
+// After waiting for d (inside its DeviceScope): throws what d's kernels recorded, if anything.
+void raise_device_errors(const Device& d) {
+  cuda::DeviceError e;
+  if (!cuda::take_device_error(e, current_stream())) return;
+  const std::string where = fmt::format(" (found on {}, reported at the next wait for it)", d.str());
+  switch (e.op) {
+    case cuda::DeviceErrorOp::bce_prediction: bad_bce_prediction(e.value, e.index, where);
+    case cuda::DeviceErrorOp::nll_label: bad_nll_label(e.value, e.index, e.limit, where);
+    case cuda::DeviceErrorOp::none: break;
+  }
+  fail("{}: the device error record holds unknown op {}", d.str(), static_cast<uint32_t>(e.op));
+}
+#endif
+
+// cpu() for host tensors, gpu(stream) on the device's stream for CUDA ones, d current meanwhile.
 template <typename Cpu, typename Gpu>
 void on(const Device& d, Cpu&& cpu_call, Gpu&& gpu_call) {
   if (d.is_cpu()) {
@@ -81,7 +145,8 @@ void on(const Device& d, Cpu&& cpu_call, Gpu&& gpu_call) {
     return;
   }
   if constexpr (kWithCuda) {
-    gpu_call(stream(d));
+    const DeviceScope scope(d);
+    gpu_call(current_stream());
   } else {
     (void)gpu_call;
     no_backend(d, "CUDA");
@@ -96,7 +161,7 @@ void on_cudnn(const Device& d, Cpu&& cpu_call, Gpu&& gpu_call) {
     return;
   }
   if constexpr (kWithCudnn) {
-    make_current(d);
+    const DeviceScope scope(d);
     gpu_call();
   } else {
     (void)gpu_call;
@@ -145,7 +210,7 @@ DeviceCount device_count() {
 std::string device_name(const Device& d) {
   if (d.is_cpu()) return "cpu";
 #if defined(AAFGAN_WITH_CUDA)
-  make_current(d);
+  const DeviceScope scope(d);
   return cuda::device_name();
 #else
   no_backend(d, "CUDA");
@@ -165,19 +230,22 @@ void make_current(const Device& d) {
 
 void* stream(const Device& d) {
   if (d.is_cpu()) return nullptr;
-  make_current(d);
 #if defined(AAFGAN_WITH_CUDA)
-  return cuda::context_stream();
+  const DeviceScope scope(d);
+  return current_stream();
 #else
-  return nullptr;
+  no_backend(d, "CUDA");
 #endif
 }
 
 void synchronize(const Device& d) {
   if (d.is_cpu()) return;
-  make_current(d);
 #if defined(AAFGAN_WITH_CUDA)
+  const DeviceScope scope(d);
   cuda::synchronize();
+  raise_device_errors(d);
+#else
+  no_backend(d, "CUDA");
 #endif
 }
 
@@ -202,7 +270,7 @@ void* allocate(const Device& d, size_t bytes) {
   if (d.is_cpu()) return host_alloc(bytes);  // non-null even for 0 bytes, as memcpy wants
   if (bytes == 0) return nullptr;
 #if defined(AAFGAN_WITH_CUDA)
-  make_current(d);
+  const DeviceScope scope(d);
   try {
     return cuda::cached_alloc(bytes);
   } catch (const std::exception& e) {
@@ -222,7 +290,7 @@ void deallocate(const Device& d, void* p, size_t bytes) noexcept {
 #if defined(AAFGAN_WITH_CUDA)
   // A failure cannot be reported from a destructor; the block is then lost to the cache.
   try {
-    make_current(d);
+    const DeviceScope scope(d);
     cuda::cached_free(p);
   } catch (...) {
   }
@@ -265,14 +333,19 @@ void copy_bytes(void* dst, const Device& to, const void* src, const Device& from
 #if defined(AAFGAN_WITH_CUDA)
   if (to.is_cuda() && from.is_cuda()) {
     AAFGAN_CHECK(to == from, "copy between {} and {}: copy through the cpu", from.str(), to.str());
-    cuda::copy_device_to_device_async(dst, src, bytes, stream(to));
+    const DeviceScope scope(to);
+    cuda::copy_device_to_device_async(dst, src, bytes, current_stream());
   } else if (to.is_cuda()) {
     // From pageable memory cudaMemcpyAsync returns once the source is staged: no wait.
-    cuda::copy_to_device_async(dst, src, bytes, stream(to));
+    const DeviceScope scope(to);
+    cuda::copy_to_device_async(dst, src, bytes, current_stream());
   } else {
-    void* s = stream(from);
+    const DeviceScope scope(from);
+    void* s = current_stream();
     cuda::copy_to_host_async(dst, src, bytes, s);
     cuda::stream_synchronize(s);  // the caller reads the data next
+    // The wait also finished every loss enqueued before: report an invalid input now.
+    raise_device_errors(from);
   }
 #else
   no_backend(to.is_cuda() ? to : from, "CUDA");
@@ -508,8 +581,7 @@ void bce_forward(const Tensor& p, const Tensor& target, Tensor& loss) {
                         uint32_t first_invalid = kAllValid;
                         cpu::bce_forward<T>(p.data<T>(), target.data<T>(), loss.data<T>(), n, &first_invalid);
                         if (first_invalid != kAllValid)
-                          fail("binary_cross_entropy: prediction {} at index {} is outside [0, 1]",
-                               static_cast<double>(p.data<T>()[first_invalid]), first_invalid);
+                          bad_bce_prediction(static_cast<double>(p.data<T>()[first_invalid]), first_invalid, "");
                       },
                       [&](void* s) {
                         Buffer ws(p.device(), cuda::loss_workspace_bytes(n));
@@ -540,8 +612,7 @@ void nll_forward(const Tensor& logp, const Tensor& labels, Tensor& loss) {
                            uint32_t bad = kAllValid;
                            cpu::nll_forward<T>(logp.data<T>(), labels.data<T>(), loss.data<T>(), rows, cols, &bad);
                            if (bad != kAllValid)
-                             fail("nll_loss: label {} at row {} is not a class index in [0, {})",
-                                  static_cast<double>(labels.data<T>()[bad]), bad, cols);
+                             bad_nll_label(static_cast<double>(labels.data<T>()[bad]), bad, cols, "");
                          },
                          [&](void* s) {
                            Buffer ws(logp.device(), cuda::loss_workspace_bytes(rows));

@@ -57,11 +57,15 @@ struct DeviceCount {
 DeviceCount device_count();
 // "NVIDIA H200" for a CUDA device, "cpu" for the host.
 std::string device_name(const Device& d);
-// Makes CUDA device d current for this thread (a no-op for the CPU).
+// Makes CUDA device d current for this thread (a no-op for the CPU). Every other function here
+// that needs a device current switches to it only for its own duration and restores the
+// thread's previous device before it returns.
 void make_current(const Device& d);
-// d's stream (a cudaStream_t as void*), d made current; nullptr for the CPU.
+// d's stream (a cudaStream_t as void*; copies may be enqueued on it whatever device is
+// current); nullptr for the CPU.
 void* stream(const Device& d);
-// Waits for everything enqueued on d (a no-op for the CPU).
+// Waits for everything enqueued on d (a no-op for the CPU), then throws the first invalid loss
+// input d's kernels recorded since the last wait, if any (see bce_forward, nll_forward).
 void synchronize(const Device& d);
 // Process-wide GPU numerics: TF32 tensor cores for f32 GEMMs/convolutions, deterministic
 // convolution algorithms (no-ops in a build without CUDA).
@@ -99,7 +103,8 @@ void* pinned_alloc(size_t bytes);
 void pinned_free(void* p) noexcept;
 // `bytes` from src on `from` to dst on `to` (any pair of devices; two GPUs must be the same
 // one). Enqueued on the GPU's stream; a copy to the host waits for it, a copy from pageable
-// host memory returns once the source is staged.
+// host memory returns once the source is staged. A copy to the host also throws, after its
+// wait, what synchronize(from) would.
 void copy_bytes(void* dst, const Device& to, const void* src, const Device& from, size_t bytes);
 // Waits for the work of a stream returned by stream().
 void stream_synchronize(void* s);
@@ -152,15 +157,16 @@ void sum_to(const Tensor& g, Tensor& out);
 
 // --- loss ------------------------------------------------------------------------------------
 
-// loss = −mean(t·log p + (1 − t)·log(1 − p)), logs clamped at −100. On the CPU a prediction
-// outside [0, 1] is an error naming it; on a GPU it gives a NaN loss (no read-back).
+// loss = −mean(t·log p + (1 − t)·log(1 − p)), logs clamped at −100. A prediction outside [0, 1]
+// is an error naming it and its index: on the CPU at once; on a GPU (whose loss is then NaN) at
+// the next copy to the host or synchronize of that device, from the device's error record.
 void bce_forward(const Tensor& p, const Tensor& target, Tensor& loss);
 // gp and gt may be undefined (not wanted); gloss is the upstream one-element gradient.
 void bce_backward(const Tensor& p, const Tensor& target, const Tensor& gloss, Tensor& gp, Tensor& gt);
 void log_softmax_forward(const Tensor& x, Tensor& y);
 void log_softmax_backward(const Tensor& y, const Tensor& g, Tensor& gx);
-// labels [N] hold class indices in logp's dtype. On the CPU a bad label is an error naming it;
-// on a GPU it gives a NaN loss.
+// labels [N] hold class indices in logp's dtype. A bad label is an error naming it and its row:
+// on the CPU at once, on a GPU at the next wait for the device (as for bce_forward).
 void nll_forward(const Tensor& logp, const Tensor& labels, Tensor& loss);
 void nll_backward(const Tensor& labels, const Tensor& gloss, Tensor& gx);
 

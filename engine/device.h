@@ -33,6 +33,7 @@ std::string device_name(const Device& d);
 class BatchUploader {
  public:
   BatchUploader();
+  // Waits for the copies still reading the staging buffers, then frees them; never throws.
   ~BatchUploader();
   BatchUploader(const BatchUploader&) = delete;
   BatchUploader& operator=(const BatchUploader&) = delete;

@@ -248,11 +248,43 @@ TEST_CASE("activations: no NaN or inf for |x| up to 1e4") {
           if (np == 2) pv = {s3[0], s3[1]};
           if (np == 3) pv = s3;
           const Eval e = eval_op(act, range, xs, pv, dt);
-          INFO(kernels::act_name(act) << " " << kernels::range_name(range) << " " << dtype_name(dt) << " params "
+          INFO(std::string(kernels::act_name(act)) << " " << std::string(kernels::range_name(range)) << " " << std::string(dtype_name(dt)) << " params "
                                       << s3[0] << " " << s3[1] << " " << s3[2]);
           CHECK(all_finite(e.y));
           CHECK(all_finite(e.gx));
           for (const auto& g : e.gp) CHECK(all_finite(g));
+        }
+      }
+    }
+  }
+}
+
+// The GPU's f32 kernels evaluate such elements in f64 (kernels/cuda/activations.cu); the CPU's f32
+// formulas must stay finite there too, or the two backends disagree (NaN against a finite slope).
+// |u|·τ beyond the float range once overflowed bihyp_dDdu's products: x = 1e30 with τ = 1e15.
+TEST_CASE("activations: f32 forward and gradients stay finite and near f64 for huge x with huge or tiny tau") {
+  const std::vector<double> xs = {1e30, -1e30, 3e12, -2e15, 1e-30, -1e-30, 0.0, 0.7, -1.3, 20.0};
+  const std::vector<std::vector<double>> sets3 = {{0.55, 1e15, 3e14}, {-0.6, 1e15, 3e14}, {0.55, 1e-30, 2e-30},
+                                                  {0.55, 1e-30, 0.3}, {0.55, 0.25, 0.3}};
+  // The functions whose device f32 formulas have a fast domain (DSILU's and Mish's do not, and
+  // their βx beyond the float range is an f32 limit of its own).
+  for (Act act : {Act::BHSA, Act::BHAA, Act::BHATA, Act::BHANA, Act::SHReLU, Act::MiDA}) {
+    for (Range range : ranges_of(act)) {
+      const int np = kernels::act_param_count(act);
+      for (const auto& s3 : sets3) {
+        // SHReLU's one parameter is a τ; the others take (λ, τ1[, τ2]).
+        const std::vector<double> pv =
+            np == 1 ? std::vector<double>{s3[1]} : std::vector<double>(s3.begin(), s3.begin() + np);
+        const Eval f = eval_op(act, range, xs, pv, DType::f32), d = eval_op(act, range, xs, pv, DType::f64);
+        INFO(std::string(kernels::act_name(act)) << " " << std::string(kernels::range_name(range)) << " params " << s3[0] << " "
+                                                 << s3[1] << " " << s3[2]);
+        CHECK(all_finite(f.y));
+        CHECK(all_finite(f.gx));
+        for (const auto& g : f.gp) CHECK(all_finite(g));
+        for (size_t i = 0; i < xs.size(); ++i) {
+          INFO("x = " << xs[i]);
+          CHECK(std::fabs(f.y[i] - d.y[i]) <= 1e-5 * (std::fabs(d.y[i]) + 1));
+          CHECK(std::fabs(f.gx[i] - d.gx[i]) <= 1e-5 * (std::fabs(d.gx[i]) + 1));
         }
       }
     }
@@ -326,7 +358,7 @@ TEST_CASE("activations: BHANA's range is exactly the target range") {
       const double xstar = (a1 + a2) / (k * pv[0] * (a1 - a2));  // activations.md's x*
       const double extremum = a1 > a2 ? 1.0 : lo;
       const Eval at = eval_op(Act::BHANA, range, {xstar}, pv, DType::f64);
-      INFO(kernels::range_name(range) << " lambda " << pv[0] << " tau1 " << pv[1] << " tau2 " << pv[2]);
+      INFO(std::string(kernels::range_name(range)) << " lambda " << pv[0] << " tau1 " << pv[1] << " tau2 " << pv[2]);
       CHECK(std::fabs(at.y[0] - extremum) <= 1e-12);
       // The extremum stays at the bound whatever the parameters, and the slope there is 0, so
       // the parameter gradients vanish at x* (the envelope theorem at work).
@@ -484,7 +516,7 @@ TEST_CASE("activations: fused backward matches a per-element reference and is de
       run(1, gx1, gp1);
       run(std::max(2, max_threads), gx2, gp2);
       omp_set_num_threads(max_threads);
-      INFO(kernels::act_name(act) << " x " << c.x.str() << " params " << c.p.str());
+      INFO(std::string(kernels::act_name(act)) << " x " << c.x.str() << " params " << c.p.str());
       CHECK(std::memcmp(gx1.data(), gx2.data(), gx1.size() * sizeof(float)) == 0);
       for (int k = 0; k < np; ++k) CHECK(std::memcmp(gp1[k].data(), gp2[k].data(), gp1[k].size() * sizeof(float)) == 0);
       // Per-element reference: the scalar math, summed in double per slot.
@@ -555,7 +587,7 @@ TEST_CASE("activations: default initialisers follow the table, by placement") {
         for (double e : v) s2 += (e - m) * (e - m);
         const double sd = std::sqrt(s2 / (n - 1));
         const auto [want_m, want_s] = w.ms[k];
-        INFO(kernels::act_name(w.act) << " " << kernels::range_name(w.range) << " param " << k);
+        INFO(std::string(kernels::act_name(w.act)) << " " << std::string(kernels::range_name(w.range)) << " param " << k);
         // 5 standard errors: a false alarm is ~1e-6 per check.
         // (+1e-12: the summation error of a constant parameter such as DSILU's 0.58.)
         CHECK(std::fabs(m - want_m) <= 5 * want_s / std::sqrt(n) + 1e-12);

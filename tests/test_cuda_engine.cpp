@@ -108,7 +108,7 @@ TEST_CASE("cuda engine: tensors round-trip between devices in both dtypes") {
   Tensor z = Tensor::zeros(Shape{1000}, DType::f32, Device::cuda(0));
   for (double v : z.to_vector()) REQUIRE(v == 0.0);
   z.fill_(2.5);
-  CHECK(z.item() == 0.0 + z.to_vector()[999]);
+  CHECK(z.to_vector() == std::vector<double>(1000, 2.5));
   CHECK(z.clone().to_vector() == z.to_vector());
 }
 
@@ -381,11 +381,15 @@ TEST_CASE("cuda engine: without a usable GPU the device is refused with the reas
                        Error);
 }
 
-TEST_CASE("cuda engine: batches uploaded through the pinned double buffer arrive intact") {
+TEST_CASE("batch uploader: a CPU device takes the batch as it is") {
   BatchUploader uploader;
   const Tensor host = random_input({4, 7}, 90).to(DType::f32);
-  CHECK(uploader.upload(host, Device::cpu()).same_storage(host));  // the CPU takes the batch as it is
+  CHECK(uploader.upload(host, Device::cpu()).same_storage(host));
+}
+
+TEST_CASE("cuda engine: batches uploaded through the pinned double buffer arrive intact") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
+  BatchUploader uploader;
   std::vector<Tensor> batches, uploaded;
   for (int i = 0; i < 5; ++i) {  // more batches than staging buffers, of growing sizes
     batches.push_back(random_input({4 + i, 513}, 91 + static_cast<uint64_t>(i)).to(DType::f32));
@@ -395,4 +399,64 @@ TEST_CASE("cuda engine: batches uploaded through the pinned double buffer arrive
     CHECK(uploaded[static_cast<size_t>(i)].device().is_cuda());
     CHECK(uploaded[static_cast<size_t>(i)].to_vector() == batches[static_cast<size_t>(i)].to_vector());
   }
+}
+
+// A kernel cannot throw: an invalid loss input is written to the device's error record and thrown
+// at the next wait for the device (here the read-back of the loss), with the CPU's message. The
+// record is cleared by that report: the next valid loss reads back normally, and a second
+// invalid input is reported with its own index.
+TEST_CASE("cuda engine: an invalid bce prediction or nll label throws at the next read-back, as on the cpu") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  const Device gpu = Device::cuda(0);
+  const auto message = [](const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const Tensor target = Tensor::from_vector({4}, {0.0, 1.0, 1.0, 0.0});
+  const Tensor bad_p = Tensor::from_vector({4}, {0.25, 0.5, 1.5, 0.75});
+  const std::string cpu_bce = message([&] { binary_cross_entropy(bad_p, target); });
+  CHECK(cpu_bce == "binary_cross_entropy: prediction 1.5 at index 2 is outside [0, 1]");
+  const Tensor gpu_loss = binary_cross_entropy(bad_p.to(gpu), target.to(gpu));  // no wait yet
+  const std::string gpu_bce = message([&] { gpu_loss.item(); });
+  CHECK(gpu_bce.rfind(cpu_bce, 0) == 0);  // the CPU's message, then where it was found
+  CHECK(gpu_bce.find("cuda:0") != std::string::npos);
+
+  const Tensor good_p = Tensor::from_vector({4}, {0.25, 0.5, 0.5, 0.75});
+  const double want = binary_cross_entropy(good_p, target).item();
+  CHECK(binary_cross_entropy(good_p.to(gpu), target.to(gpu)).item() == doctest::Approx(want).epsilon(1e-6));
+
+  const Tensor logp = log_softmax(random_input({3, 4}, 7).to(DType::f32));
+  const Tensor bad_labels = Tensor::from_vector({3}, {1.0, 4.0, 0.0});
+  const std::string cpu_nll = message([&] { nll_loss(logp, bad_labels); });
+  CHECK(cpu_nll == "nll_loss: label 4 at row 1 is not a class index in [0, 4)");
+  const Tensor gpu_nll_loss = nll_loss(logp.to(gpu), bad_labels.to(gpu));
+  const std::string gpu_nll = message([&] { synchronize(gpu); });  // a synchronize reports it too
+  CHECK(gpu_nll.rfind(cpu_nll, 0) == 0);
+  CHECK(std::isnan(gpu_nll_loss.item()));  // cleared: the NaN loss itself reads back
+
+  const Tensor second = Tensor::from_vector({4}, {-0.5, 0.5, 0.5, 0.75});
+  const Tensor again = binary_cross_entropy(second.to(gpu), target.to(gpu));
+  CHECK(message([&] { again.item(); }).rfind("binary_cross_entropy: prediction -0.5 at index 0", 0) == 0);
+}
+
+// The destructor waits for the copy still reading its staging buffer before freeing it.
+TEST_CASE("cuda engine: a batch uploaded just before its uploader is destroyed arrives intact") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  const Tensor host = random_input({512, 4096}, 96).to(DType::f32);  // 8 MiB: the copy takes a while
+  Tensor uploaded;
+  {
+    BatchUploader uploader;
+    uploaded = uploader.upload(host, Device::cuda(0));
+  }
+  // Pinned memory freed under a running copy would be reused by this allocation and overwritten.
+  {
+    BatchUploader scribbler;
+    const Tensor noise = Tensor::full({512, 4096}, -7.0, DType::f32);
+    scribbler.upload(noise, Device::cuda(0));
+  }
+  CHECK(uploaded.to_vector() == host.to_vector());
 }

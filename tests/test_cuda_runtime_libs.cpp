@@ -197,12 +197,14 @@ class StreamGate {
   std::atomic<bool> open_{false};
 };
 
-#define AAFGAN_REQUIRE_CUDNN_OR_SKIP()                                  \
-  do {                                                                  \
-    if (!kc::has_cudnn()) {                                             \
-      std::printf("skipped: this build has no cuDNN\n");                \
-      return;                                                           \
-    }                                                                   \
+// After AAFGAN_REQUIRE_GPU_OR_SKIP: a GPU build without cuDNN skips its cuDNN cases, except
+// under AAFGAN_REQUIRE_GPU=1, where everything the GPU check runs must be there.
+#define AAFGAN_REQUIRE_CUDNN_OR_SKIP()                                               \
+  do {                                                                               \
+    if (!kc::has_cudnn()) {                                                          \
+      ::aafgan::testing::report_skip("this build has no cuDNN", true);               \
+      return;                                                                        \
+    }                                                                                \
   } while (0)
 
 #if defined(AAFGAN_WITH_CUDNN)

@@ -6,14 +6,18 @@
 
 #include "engine/backend.h"
 #include "engine/tensor.h"
+#include "kernels/cuda/sync_mode.h"
 #include "tests/gpu.h"
 
-TEST_CASE("cuda: device query reports a count or a reason") {
+TEST_CASE("device query: a count or the reason there is none") {
   const auto dc = aafgan::backend::device_count();
   CHECK(dc.count >= 0);
   CHECK((dc.count > 0) == dc.reason.empty());
+}
+
+TEST_CASE("cuda: device query reports a GPU where one is usable") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
-  CHECK(dc.count > 0);
+  CHECK(aafgan::backend::device_count().count > 0);
 }
 
 TEST_CASE("backend: a build without CUDA says so in one message") {
@@ -37,4 +41,18 @@ TEST_CASE("backend: a build without CUDA says so in one message") {
   CHECK(message.find("built without CUDA") != std::string::npos);
   CHECK(aafgan::backend::device_count().reason.find("no CUDA backend") != std::string::npos);
 #endif
+}
+
+TEST_CASE("AAFGAN_CUDA_SYNC: unset, empty and 0 are off, 1 is on, anything else is an error naming it") {
+  using aafgan::kernels::cuda::parse_sync_setting;
+  CHECK_FALSE(parse_sync_setting(nullptr));
+  CHECK_FALSE(parse_sync_setting(""));
+  CHECK_FALSE(parse_sync_setting("0"));
+  CHECK(parse_sync_setting("1"));
+  for (const char* bad : {"yes", "2", " 1", "1 ", "true", "on"}) {
+    INFO("value \"" << bad << "\"");
+    CHECK_THROWS_WITH_AS(parse_sync_setting(bad),
+                         doctest::Contains(("AAFGAN_CUDA_SYNC=\"" + std::string(bad) + "\": expected 1").c_str()),
+                         std::invalid_argument);
+  }
 }

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "engine/device.h"
 #include "engine/ops.h"
 #include "engine/host_allocator.h"
 #include "kernels/math/philox.h"
@@ -36,9 +37,21 @@ TEST_CASE("tensor: mismatches raise clear errors") {
   CHECK_THROWS_AS(f.data<double>(), Error);
   CHECK_THROWS_AS(reshape(f, {4, 2}), Error);
   CHECK_THROWS_AS(Shape({1, 2, 3, 4, 5, 6}), Error);
-  CHECK_THROWS_AS(Tensor::zeros({2}, DType::f32, Device::cuda()), Error);
   CHECK_THROWS_WITH_AS(binary_cross_entropy(Tensor::full({4, 1}, 0.5), Tensor::full({4}, 0.5)),
                        doctest::Contains("same shape"), Error);
+}
+
+TEST_CASE("tensor: a cuda tensor is zeros where a GPU is usable, else an error naming why") {
+  // Both kinds of machine run this case: it must hold on each.
+  if (cuda_available()) {
+    const Tensor z = Tensor::zeros({2}, DType::f32, Device::cuda());
+    CHECK(z.device().is_cuda());
+    CHECK(z.to_vector() == std::vector<double>{0.0, 0.0});
+  } else {
+    CHECK_THROWS_WITH_AS(Tensor::zeros({2}, DType::f32, Device::cuda()),
+                         doctest::Contains(("cannot allocate 8 bytes on cuda:0: " + cuda_unavailable_reason()).c_str()),
+                         Error);
+  }
 }
 
 TEST_CASE("generator: same seed and offset give the same numbers; state restores a stream") {

@@ -45,6 +45,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/activations.h"
+#include "kernels/cuda/sync_mode.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -809,11 +810,14 @@ std::string sizes_str(int64_t n, int64_t P, int64_t inner) {
 template <typename T>
 void check_launch(const char* kernel, Act act, int64_t n, int64_t P, int64_t inner, dim3 grid) {
   const cudaError_t err = cudaGetLastError();
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(kernel) + "<" + act_name(act) + ", " + type_name<T>() + "> launch (" +
-                           sizes_str(n, P, inner) + ", grid " + std::to_string(grid.x) + "×" +
-                           std::to_string(grid.y) + "×" + std::to_string(kThreads) +
-                           " threads) failed: " + cudaGetErrorString(err));
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string(kernel) + "<" + act_name(act) + ", " + type_name<T>() + "> launch (" +
+                             sizes_str(n, P, inner) + ", grid " + std::to_string(grid.x) + "×" +
+                             std::to_string(grid.y) + "×" + std::to_string(kThreads) +
+                             " threads) failed: " + cudaGetErrorString(err));
+  if (sync_each_op())
+    sync_check(std::string(kernel) + "<" + act_name(act) + ", " + type_name<T>() + "> (" + sizes_str(n, P, inner) +
+               ")");
 }
 
 void check_sizes(const char* fn, Act act, int64_t n, int64_t P, int64_t inner) {
@@ -1086,6 +1090,8 @@ void act_backward(Act act, Range range, const T* x, const T* gy, T* gx, T* const
         throw std::runtime_error(std::string("cudaMemsetAsync(") + std::to_string(P * sizeof(T)) +
                                  " bytes) of an empty batch's parameter gradient failed: " + cudaGetErrorString(err));
       }
+      if (sync_each_op())
+        sync_check("cudaMemsetAsync(" + std::to_string(P * sizeof(T)) + " bytes) of an empty batch's parameter gradient");
     }
     return;
   }

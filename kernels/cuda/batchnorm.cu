@@ -166,6 +166,7 @@ void batch_norm_forward_training(int64_t n, int64_t c, int64_t s, const T* x, T*
     scratch = CachedBuffer(2 * static_cast<size_t>(c) * sizeof(T));
     check_cuda(cudaMemsetAsync(scratch.get(), 0, scratch.bytes(), detail::stream()), "cudaMemsetAsync",
                what + ": untracked running statistics");
+    detail::after_enqueue("cudaMemsetAsync", what + ": untracked running statistics");
     running_mean = scratch.as<T>();
     running_var = scratch.as<T>() + c;
   }
@@ -174,6 +175,7 @@ void batch_norm_forward_training(int64_t n, int64_t c, int64_t s, const T* x, T*
                                                      d.x.get(), y, d.param.get(), w, b, momentum, running_mean,
                                                      running_var, eps, save_mean, save_invstd),
               "cudnnBatchNormalizationForwardTraining", what + " momentum " + detail::format_double(momentum));
+  detail::after_enqueue("cudnnBatchNormalizationForwardTraining", what);
 }
 
 template <typename T>
@@ -200,6 +202,7 @@ void batch_norm_forward_inference(int64_t n, int64_t c, int64_t s, const T* x, T
                                                       d.x.get(), y, d.param.get(), w, b, running_mean, running_var,
                                                       eps),
               "cudnnBatchNormalizationForwardInference", what);
+  detail::after_enqueue("cudnnBatchNormalizationForwardInference", what);
 }
 
 template <typename T>
@@ -239,6 +242,7 @@ void batch_norm_backward(int64_t n, int64_t c, int64_t s, const T* x, const T* g
                                               d.x.get(), gy, d.x.get(), gx, d.param.get(), w, gweight, gbias, eps,
                                               save_mean, save_invstd),
               "cudnnBatchNormalizationBackward", what);
+  detail::after_enqueue("cudnnBatchNormalizationBackward", what);
 }
 
 template void batch_norm_forward_training<float>(int64_t, int64_t, int64_t, const float*, float*, const float*,

@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/sync_mode.h"
+
 namespace aafgan::kernels::cuda::ops_detail {
 
 constexpr int kThreads = 256;
@@ -44,22 +46,27 @@ inline unsigned blocks_for(int64_t items) {
 // The argument checks and launch checks below take the sizes as a callable returning a
 // std::string, so the description is only built when something failed.
 
-// After a launch of kernel<type>: throws naming it, the sizes and the grid if the launch failed.
+// After a launch of kernel<type>: throws naming it, the sizes and the grid if the launch failed
+// (and, with AAFGAN_CUDA_SYNC=1, if the kernel itself failed: sync_mode.h).
 template <typename Sizes>
 void check_launch(const char* kernel, const char* type, dim3 grid, const Sizes& sizes) {
   const cudaError_t err = cudaGetLastError();
-  if (err == cudaSuccess) return;
-  throw std::runtime_error(std::string(kernel) + "<" + type + "> launch (" + sizes() + ", grid " +
-                           std::to_string(grid.x) + "×" + std::to_string(grid.y) + "×" + std::to_string(kThreads) +
-                           " threads) failed: " + cudaGetErrorString(err));
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string(kernel) + "<" + type + "> launch (" + sizes() + ", grid " +
+                             std::to_string(grid.x) + "×" + std::to_string(grid.y) + "×" +
+                             std::to_string(kThreads) + " threads) failed: " + cudaGetErrorString(err));
+  if (sync_each_op()) sync_check(std::string(kernel) + "<" + type + "> (" + sizes() + ")");
 }
 
-// Any other CUDA call of an op (memset, memcpy): throws naming it and the op's sizes.
+// Any other CUDA call of an op (memset, memcpy): throws naming it and the op's sizes (with
+// AAFGAN_CUDA_SYNC=1 also when the enqueued work fails).
 template <typename Sizes>
 void check_call(cudaError_t err, const char* call, const Sizes& sizes) {
-  if (err == cudaSuccess) return;
-  cudaGetLastError();  // do not let a later check report this one again
-  throw std::runtime_error(std::string(call) + " (" + sizes() + ") failed: " + cudaGetErrorString(err));
+  if (err != cudaSuccess) {
+    cudaGetLastError();  // do not let a later check report this one again
+    throw std::runtime_error(std::string(call) + " (" + sizes() + ") failed: " + cudaGetErrorString(err));
+  }
+  if (sync_each_op()) sync_check(std::string(call) + " (" + sizes() + ")");
 }
 
 [[noreturn]] inline void bad_args(const char* fn, const std::string& sizes, const std::string& why) {

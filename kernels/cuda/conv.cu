@@ -468,6 +468,7 @@ void run(Dir dir, const ConvShape& s, const Operands& ops, WriteMode mode, const
     check_cudnn(execute<T>(dir, h, d, p.algo, ops, workspace.get(), p.workspace, beta), dir_name(dir),
                 what + ", algo " + std::to_string(p.algo) + ", math " + std::to_string(static_cast<int>(p.math)) +
                     ", workspace " + format_bytes(p.workspace));
+    detail::after_enqueue(dir_name(dir), what + ", algo " + std::to_string(p.algo));
     // The workspace goes back to the cache here; later work on this stream runs after the call.
   };
 
@@ -546,6 +547,7 @@ void add_bias(const T* bias, T* y, int64_t n, int64_t c, int64_t h, int64_t w, c
          to_int(w, "out_w", what), what + ": output");
   const T one = 1;
   check_cudnn(cudnnAddTensor(hd, &one, bd.get(), bias, &one, yd.get(), y), "cudnnAddTensor", what + ": bias");
+  detail::after_enqueue("cudnnAddTensor", what + ": bias");
 }
 
 // An empty batch still has a (zero) weight gradient.
@@ -554,6 +556,7 @@ void zero_if_overwrite(T* p, int64_t elems, WriteMode mode, const std::string& w
   if (mode == WriteMode::accumulate || elems == 0) return;
   check_cuda(cudaMemsetAsync(p, 0, static_cast<size_t>(elems) * sizeof(T), detail::stream()), "cudaMemsetAsync",
              what + ": zero gradient of an empty batch");
+  detail::after_enqueue("cudaMemsetAsync", what + ": zero gradient of an empty batch");
 }
 
 template <typename T>

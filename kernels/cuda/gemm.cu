@@ -69,6 +69,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   check_cublas(gemm_call(h, op_b, op_a, in, im, ik, &alpha, b, ildb, a, ilda, &beta, c, ildc), name, describe());
+  detail::after_enqueue(name, describe());
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,

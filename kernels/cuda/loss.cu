@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/error_record.cuh"
 #include "kernels/cuda/loss.h"
 #include "kernels/math/loss.h"
 
@@ -45,28 +46,36 @@ __device__ __forceinline__ T neg_inf() {
 
 __device__ __forceinline__ double quiet_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
 
-// The terms whose mean (negated) is the loss; ok = false marks an invalid element.
+// The terms whose mean (negated) is the loss; ok = false marks an invalid element, whose input
+// (the prediction, the label) goes to `bad` for the device error record (error_record.h).
 template <typename T>
 struct BceTerm {
+  static constexpr DeviceErrorOp kError = DeviceErrorOp::bce_prediction;
   const T* p;
   const T* t;
-  __device__ __forceinline__ double operator()(uint32_t i, bool& ok) const {
+  __device__ __forceinline__ double operator()(uint32_t i, bool& ok, double& bad) const {
     const double pi = p[i];
     ok = bce_prediction_ok(pi);
+    bad = pi;
     return bce_term(pi, static_cast<double>(t[i]));
   }
+  __device__ __forceinline__ int64_t limit() const { return 0; }
 };
 
 template <typename T>
 struct NllTerm {
+  static constexpr DeviceErrorOp kError = DeviceErrorOp::nll_label;
   const T* logp;
   const T* labels;
   uint32_t cols;
-  __device__ __forceinline__ double operator()(uint32_t r, bool& ok) const {
-    const int64_t c = nll_class_index(static_cast<double>(labels[r]), cols);
+  __device__ __forceinline__ double operator()(uint32_t r, bool& ok, double& bad) const {
+    const double label = static_cast<double>(labels[r]);
+    const int64_t c = nll_class_index(label, cols);
     ok = c >= 0;
+    bad = label;
     return ok ? static_cast<double>(logp[static_cast<size_t>(r) * cols + static_cast<size_t>(c)]) : quiet_nan();
   }
+  __device__ __forceinline__ int64_t limit() const { return cols; }
 };
 
 // −s / denom as the CPU forms it: its accumulator starts at +0 and subtracts each term.
@@ -77,14 +86,18 @@ __device__ __forceinline__ T finish_mean(double s, double denom) {
 
 template <typename T, typename Term>
 __global__ void __launch_bounds__(kThreads)
-    mean_terms_kernel(Term term, uint32_t n, uint32_t per, double denom, uint32_t* first_invalid,
+    mean_terms_kernel(Term term, uint32_t n, uint32_t per, double denom, uint32_t* first_invalid, ErrorSlot errors,
                       double* __restrict__ partial, T* __restrict__ loss) {
   const uint32_t i0 = blockIdx.x * per, i1 = min(n, i0 + per);
   double acc = 0;
   for (uint32_t i = i0 + threadIdx.x; i < i1; i += kThreads) {
     bool ok = true;
-    acc += term(i, ok);
-    if (!ok && first_invalid) atomicMin(first_invalid, i);  // integer: the result is order-free
+    double bad = 0;
+    acc += term(i, ok, bad);
+    if (!ok) {
+      if (first_invalid) atomicMin(first_invalid, i);  // integer: the result is order-free
+      record_error(errors, Term::kError, i, bad, term.limit());
+    }
   }
   const double s = block_sum(acc);
   if (threadIdx.x == 0) {
@@ -202,9 +215,10 @@ void run_mean(const char* fn, const char* kernel, Term term, int64_t n, double d
                  " bytes, loss_workspace_bytes asks for " + std::to_string(p.workspace_bytes));
   if (first_invalid) check_call(cudaMemsetAsync(first_invalid, 0xFF, sizeof(uint32_t), s), "cudaMemsetAsync", sizes);
   double* partial = p.blocks > 1 ? static_cast<double*>(workspace) : nullptr;
+  const ErrorSlot errors = error_slot(s);
   const dim3 grid(static_cast<unsigned>(p.blocks));
   mean_terms_kernel<T, Term><<<grid, kThreads, 0, s>>>(term, static_cast<uint32_t>(n), static_cast<uint32_t>(p.per),
-                                                       denom, first_invalid, partial, loss);
+                                                       denom, first_invalid, errors, partial, loss);
   check_launch(kernel, type_name<T>(), grid, sizes);
   if (partial) {
     mean_partials_kernel<T><<<1, kThreads, 0, s>>>(partial, static_cast<uint32_t>(p.blocks), denom, loss);

@@ -16,9 +16,10 @@
 // The upstream gradient of a loss is read from device memory (`gloss`, one element), so nothing
 // is read back to the host. The CPU ops throw on invalid inputs (a prediction outside [0, 1], a
 // label that is not a class index); the kernels cannot, without a device-to-host copy: they give
-// a NaN loss and, when `first_invalid` is set, store there the index of the first invalid
-// element (BCE) or row (nll), or 0xFFFFFFFF when all are valid, for the caller to check when it
-// reads the loss.
+// a NaN loss, write the first invalid input they meet into the device's error record
+// (error_record.h, read by the caller where it waits for the device anyway) and, when
+// `first_invalid` is set, store there the index of the first invalid element (BCE) or row (nll),
+// or 0xFFFFFFFF when all are valid.
 //
 // No CUDA headers; device pointers; work on `stream` (nullptr = default stream), nothing
 // synchronises; sizes at most 2^31 − 1 elements; failures throw std::runtime_error naming the

@@ -37,18 +37,21 @@ void copy_to_device_async(void* dst, const void* src, size_t bytes, void* stream
   if (bytes == 0) return;
   check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, as_stream(stream)),
              "cudaMemcpyAsync host to device", format_bytes(bytes));
+  detail::after_enqueue("cudaMemcpyAsync host to device", format_bytes(bytes));
 }
 
 void copy_to_host_async(void* dst, const void* src, size_t bytes, void* stream) {
   if (bytes == 0) return;
   check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, as_stream(stream)),
              "cudaMemcpyAsync device to host", format_bytes(bytes));
+  detail::after_enqueue("cudaMemcpyAsync device to host", format_bytes(bytes));
 }
 
 void copy_device_to_device_async(void* dst, const void* src, size_t bytes, void* stream) {
   if (bytes == 0) return;
   check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, as_stream(stream)),
              "cudaMemcpyAsync device to device", format_bytes(bytes));
+  detail::after_enqueue("cudaMemcpyAsync device to device", format_bytes(bytes));
 }
 
 void stream_synchronize(void* stream) {

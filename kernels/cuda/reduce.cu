@@ -165,25 +165,47 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // sum_to's general case. Kept dimensions (in the target) are listed innermost first with their
-// sizes and g strides; reduced ones outermost first. Thread t owns target element t.
+// sizes and g strides; reduced ones outermost first (adjacent reduced dimensions merged into one
+// when they are contiguous in g). Reduction index r walks the reduced elements of a target in
+// g's row-major order.
 struct SumToPlan {
   int nk = 0, nr = 0;
   uint32_t kdims[kMaxDims] = {}, kstride[kMaxDims] = {};
   FastDiv kdiv[kMaxDims];
   uint32_t rdims[kMaxDims] = {}, rstride[kMaxDims] = {};
+  FastDiv rdiv[kMaxDims];
   uint32_t rcount = 1;
 };
 
+// g's offset of target element t's first term.
+__device__ __forceinline__ uint32_t sum_to_base(const SumToPlan& p, uint32_t t) {
+  uint32_t rem = t, base = 0;
+  for (int d = 0; d < p.nk; ++d) {
+    const uint32_t q = p.kdiv[d].div(rem);
+    base += (rem - q * p.kdims[d]) * p.kstride[d];
+    rem = q;
+  }
+  return base;
+}
+
+// The offset of reduction index r from its target's base.
+__device__ __forceinline__ uint32_t sum_to_offset(const SumToPlan& p, uint32_t r) {
+  uint32_t off = 0;
+  for (int d = p.nr - 1; d >= 0; --d) {  // innermost first
+    const uint32_t q = p.rdiv[d].div(r);
+    off += (r - q * p.rdims[d]) * p.rstride[d];
+    r = q;
+  }
+  return off;
+}
+
+// Few terms per target, or targets enough to fill the device: thread t owns target t and adds
+// its terms in T in g's order, as the CPU does (the same bits).
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
     sum_to_general_kernel(const T* __restrict__ g, T* __restrict__ out, uint32_t targets, SumToPlan p) {
   for (uint32_t t = blockIdx.x * blockDim.x + threadIdx.x; t < targets; t += gridDim.x * blockDim.x) {
-    uint32_t rem = t, base = 0;
-    for (int d = 0; d < p.nk; ++d) {
-      const uint32_t q = p.kdiv[d].div(rem);
-      base += (rem - q * p.kdims[d]) * p.kstride[d];
-      rem = q;
-    }
+    const uint32_t base = sum_to_base(p, t);
     uint32_t idx[kMaxDims] = {};
     uint32_t off = 0;
     T acc = T(0);
@@ -199,6 +221,38 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
     out[t] = acc;
+  }
+}
+
+// Long sums over few targets (a convolution's bias gradient, [N, C, H, W] to [C, 1, 1]): block
+// (t, c) adds reduction indices [c·per, min(rcount, (c + 1)·per)) of target t in double; thread
+// i takes r = c·per + i, i + kThreads, … in ascending order, four loads in flight, then the
+// fixed block tree. Neighbouring threads read neighbouring elements of the innermost reduced
+// run. One chunk: the block writes out[t]; several: partial[t·chunks + c], added in order by
+// sum_chunks_kernel. The order depends on the sizes alone.
+template <typename T>
+__global__ void __launch_bounds__(kThreads)
+    sum_to_blocks_kernel(const T* __restrict__ g, T* __restrict__ out, SumToPlan p, uint32_t per, uint32_t chunks,
+                         double* __restrict__ partial) {
+  constexpr int kInFlight = 4;
+  const uint32_t t = blockIdx.x, c = blockIdx.y;
+  const uint32_t base = sum_to_base(p, t);
+  const uint32_t r0 = c * per, r1 = min(p.rcount, r0 + per);
+  double acc = 0;
+  for (uint32_t r = r0 + threadIdx.x; r < r1; r += kInFlight * kThreads) {
+    T v[kInFlight];
+#pragma unroll
+    for (int u = 0; u < kInFlight; ++u) {
+      const uint32_t ru = r + static_cast<uint32_t>(u) * kThreads;
+      v[u] = ru < r1 ? g[base + sum_to_offset(p, ru)] : T(0);
+    }
+#pragma unroll
+    for (int u = 0; u < kInFlight; ++u) acc += static_cast<double>(v[u]);
+  }
+  const double s = block_sum(acc);
+  if (threadIdx.x == 0) {
+    if (chunks == 1) out[t] = static_cast<T>(s);
+    else partial[static_cast<size_t>(t) * chunks + c] = s;
   }
 }
 
@@ -297,6 +351,60 @@ SumPlan plan_sum_to_suffix(const SumToShape& c) {
   return plan_sum(1, rows, inner);
 }
 
+// The general case's index maps and launch: a thread per target (the CPU's bits) while a target
+// has at most kSeqMax terms or there are kWideOutputs targets; else blocks per target, in
+// chunks so that about kTargetBlocks blocks run, each of at least kRowChunkMin terms.
+struct GeneralPlan {
+  SumToPlan map;
+  bool blocks = false;
+  int64_t chunks = 1, per = 0;
+  size_t workspace_bytes = 0;
+};
+
+GeneralPlan plan_sum_to_general(const SumToShape& c) {
+  GeneralPlan gp;
+  SumToPlan& p = gp.map;
+  int64_t stride = 1;
+  int64_t rdims[kMaxDims] = {}, rstrides[kMaxDims] = {};
+  int nr = 0;
+  bool merge = false;  // the previous non-unit dimension (inner to this one) was reduced
+  for (int d = c.nd - 1; d >= 0; --d) {  // innermost first
+    if (c.gd[d] != 1) {
+      if (c.td[d] == c.gd[d]) {
+        p.kdims[p.nk] = static_cast<uint32_t>(c.gd[d]);
+        p.kdiv[p.nk] = FastDiv(p.kdims[p.nk]);
+        p.kstride[p.nk] = static_cast<uint32_t>(stride);
+        ++p.nk;
+        merge = false;
+      } else if (merge) {
+        rdims[nr - 1] *= c.gd[d];  // contiguous with the inner reduced run: one longer run
+      } else {
+        rdims[nr] = c.gd[d];
+        rstrides[nr] = stride;
+        ++nr;
+        merge = true;
+      }
+    }
+    stride *= c.gd[d];
+  }
+  p.nr = nr;
+  for (int r = 0; r < nr; ++r) {  // outermost first
+    p.rdims[r] = static_cast<uint32_t>(rdims[nr - 1 - r]);
+    p.rdiv[r] = FastDiv(p.rdims[r]);
+    p.rstride[r] = static_cast<uint32_t>(rstrides[nr - 1 - r]);
+    p.rcount *= p.rdims[r];
+  }
+  const int64_t rcount = p.rcount;
+  if (rcount <= kSeqMax || c.t_numel >= kWideOutputs) return gp;
+  gp.blocks = true;
+  const int64_t want = ceil_div(kTargetBlocks, c.t_numel);
+  const int64_t most = ceil_div(rcount, kRowChunkMin);
+  gp.per = ceil_div(rcount, std::clamp<int64_t>(want, 1, most));
+  gp.chunks = ceil_div(rcount, gp.per);
+  if (gp.chunks > 1) gp.workspace_bytes = static_cast<size_t>(gp.chunks * c.t_numel) * sizeof(double);
+  return gp;
+}
+
 }  // namespace
 
 size_t sum_all_workspace_bytes(int64_t n) {
@@ -327,7 +435,9 @@ void sum_dim(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, voi
 
 size_t sum_to_workspace_bytes(int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims) {
   const SumToShape c = classify_sum_to(g_ndim, g_dims, t_ndim, t_dims);
-  return c.kind == SumToShape::Kind::suffix ? plan_sum_to_suffix(c).workspace_bytes : 0;
+  if (c.kind == SumToShape::Kind::copy || c.t_numel == 0 || c.g_numel == 0) return 0;
+  return c.kind == SumToShape::Kind::suffix ? plan_sum_to_suffix(c).workspace_bytes
+                                            : plan_sum_to_general(c).workspace_bytes;
 }
 
 template <typename T>
@@ -350,39 +460,29 @@ void sum_to(const T* g, T* out, int g_ndim, const int64_t* g_dims, int t_ndim, c
     run_sum<T>("sum_to", plan_sum_to_suffix(c), g, out, workspace, workspace_bytes, s, sizes);
     return;
   }
-  SumToPlan p;
-  int64_t stride = 1;
-  for (int d = c.nd - 1; d >= 0; --d) {  // innermost first
-    if (c.td[d] == c.gd[d]) {
-      if (c.gd[d] != 1) {
-        p.kdims[p.nk] = static_cast<uint32_t>(c.gd[d]);
-        p.kdiv[p.nk] = FastDiv(p.kdims[p.nk]);
-        p.kstride[p.nk] = static_cast<uint32_t>(stride);
-        ++p.nk;
-      }
-    }
-    stride *= c.gd[d];
+  const GeneralPlan gp = plan_sum_to_general(c);
+  if (!gp.blocks) {
+    const dim3 grid(blocks_for(c.t_numel));
+    sum_to_general_kernel<T><<<grid, kThreads, 0, s>>>(g, out, static_cast<uint32_t>(c.t_numel), gp.map);
+    check_launch("sum_to_general_kernel", type_name<T>(), grid, sizes);
+    return;
   }
-  stride = 1;
-  int64_t rstrides[kMaxDims] = {}, rdims[kMaxDims] = {};
-  int nr = 0;
-  for (int d = c.nd - 1; d >= 0; --d) {
-    if (c.td[d] != c.gd[d]) {
-      rdims[nr] = c.gd[d];
-      rstrides[nr] = stride;
-      ++nr;
-    }
-    stride *= c.gd[d];
+  if (gp.workspace_bytes > 0 && (!workspace || workspace_bytes < gp.workspace_bytes))
+    bad_args("sum_to", sizes(),
+             "the workspace holds " + std::to_string(workspace ? workspace_bytes : 0) +
+                 " bytes, sum_to_workspace_bytes asks for " + std::to_string(gp.workspace_bytes));
+  double* partial = gp.chunks > 1 ? static_cast<double*>(workspace) : nullptr;
+  const dim3 grid(static_cast<unsigned>(c.t_numel), static_cast<unsigned>(gp.chunks));
+  sum_to_blocks_kernel<T><<<grid, kThreads, 0, s>>>(g, out, gp.map, static_cast<uint32_t>(gp.per),
+                                                    static_cast<uint32_t>(gp.chunks), partial);
+  check_launch("sum_to_blocks_kernel", type_name<T>(), grid, sizes);
+  if (partial) {
+    const dim3 g2(blocks_for(c.t_numel));
+    sum_chunks_kernel<T><<<g2, kThreads, 0, s>>>(partial, static_cast<uint32_t>(c.t_numel),
+                                                 static_cast<uint32_t>(gp.chunks), static_cast<uint32_t>(gp.chunks),
+                                                 1u, out);
+    check_launch("sum_chunks_kernel", type_name<T>(), g2, sizes);
   }
-  p.nr = nr;
-  for (int r = 0; r < nr; ++r) {  // outermost first
-    p.rdims[r] = static_cast<uint32_t>(rdims[nr - 1 - r]);
-    p.rstride[r] = static_cast<uint32_t>(rstrides[nr - 1 - r]);
-    p.rcount *= p.rdims[r];
-  }
-  const dim3 grid(blocks_for(c.t_numel));
-  sum_to_general_kernel<T><<<grid, kThreads, 0, s>>>(g, out, static_cast<uint32_t>(c.t_numel), p);
-  check_launch("sum_to_general_kernel", type_name<T>(), grid, sizes);
 }
 
 template void sum_all<float>(const float*, float*, int64_t, void*, size_t, void*);

@@ -15,9 +15,12 @@
 // or when inner > 1 and there are at least 16384 outputs: those results are the CPU's to the
 // bit. Longer sums are cut into chunks summed in parallel and combined in a fixed order; they
 // differ from the CPU's by double rounding only (about 1e-16 relative to the sum of magnitudes;
-// after rounding to f32 almost always the same bits). sum_to's general (non-suffix) case
-// accumulates in T in the CPU's order, one thread per target element: identical bits, but only
-// as parallel as the target is large.
+// after rounding to f32 almost always the same bits). sum_to's general (non-suffix) case, when a
+// target element has at most 64 terms or there are at least 16384 targets, accumulates in T in
+// the CPU's order, one thread per target element: identical bits. Longer sums over fewer
+// targets (a convolution's bias gradient, [N, C, H, W] to [C, 1, 1]) take blocks per target,
+// in chunks, in double with fixed trees: they differ from the CPU's sum in T by the CPU's own
+// rounding (up to (terms − 1)·ε_T relative to the sum of magnitudes) and one rounding to T.
 //
 // Workspaces: the chunked sums keep their partial sums (doubles) in a caller-provided device
 // buffer of *_workspace_bytes(...) bytes (0 = none needed; the pointer may then be null). The
@@ -44,8 +47,8 @@ void sum_dim(const T* x, T* out, int64_t outer, int64_t size, int64_t inner, voi
 
 // out (target shape, t_ndim dims) = g (g_ndim dims) summed over the dimensions a broadcast of
 // target to g's shape expanded, as the CPU's sum_to: when target is g's trailing dimensions
-// (a per-feature operand) a sum_dim over the leading rows in double; otherwise each target
-// element sums its terms in T in g's row-major order; equal shapes copy. The dims arrays are
+// (a per-feature operand) a sum_dim over the leading rows in double; otherwise as said above;
+// equal shapes copy. The dims arrays are
 // host arrays; target must broadcast to g's shape (else the call throws).
 size_t sum_to_workspace_bytes(int g_ndim, const int64_t* g_dims, int t_ndim, const int64_t* t_dims);
 template <typename T>

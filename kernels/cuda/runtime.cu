@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/cuda/runtime.h"
+#include "kernels/cuda/sync_mode.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -72,6 +73,7 @@ void copy_to_host(void* dst, const void* src, size_t bytes) {
 void device_memset(void* dst, int value, size_t bytes, void* stream) {
   if (bytes == 0) return;
   check(cudaMemsetAsync(dst, value, bytes, as_stream(stream)), "cudaMemsetAsync", bytes_str(bytes));
+  if (sync_each_op()) sync_check("cudaMemsetAsync(" + bytes_str(bytes) + ")");
 }
 
 void device_synchronize() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize", ""); }

@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/sync_mode.h"
+
 namespace aafgan::kernels::cuda::detail {
 
 // "1048576 bytes (1.0 MiB)".
@@ -52,9 +54,17 @@ inline void check_cuda(cudaError_t err, const char* call, const std::string& det
   throw std::runtime_error(std::string(call) + "(" + detail + ") failed: " + cudaGetErrorString(err));
 }
 
-// After a <<<...>>> launch: a bad configuration shows up at once, a fault only later.
+// With AAFGAN_CUDA_SYNC=1 (sync_mode.h), after work was enqueued: waits and names `call` if it
+// failed on the device. Only after compute calls and launches, never inside the context's own
+// setup (sync_check asks for the context stream).
+inline void after_enqueue(const char* call, const std::string& detail) {
+  if (sync_each_op()) sync_check(std::string(call) + "(" + detail + ")");
+}
+// After a <<<...>>> launch: a bad configuration shows up at once, a fault only later (at once
+// with AAFGAN_CUDA_SYNC=1).
 inline void check_launch(const char* kernel, const std::string& detail) {
   check_cuda(cudaGetLastError(), kernel, detail);
+  after_enqueue(kernel, detail);
 }
 
 inline void check_cublas(cublasStatus_t status, const char* call, const std::string& detail) {
