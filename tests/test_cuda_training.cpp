@@ -279,8 +279,9 @@ TEST_CASE("cuda training: a tensor of 2^31 − 1 elements works, one of 2^31 is 
     CHECK(sum(t).item() == doctest::Approx(static_cast<double>(n)).epsilon(1e-7));
     CHECK(mean(t).item() == doctest::Approx(1.0).epsilon(1e-7));
   } catch (const std::exception& e) {
+    // A smaller GPU than the H100/H200 this targets: not a failure of the code under test.
     if (std::string(e.what()).find("out of memory") == std::string::npos) throw;
-    std::printf("skipped: %s\n", e.what());
+    testing::report_skip(e.what(), false);
     return;
   }
   CHECK_THROWS_WITH_AS(Tensor::full(Shape{n + 1}, 1.0, DType::f32, Device::cuda(0)), doctest::Contains("2^31"),
