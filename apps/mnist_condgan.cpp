@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
       return std::make_unique<models::MnistCondGan>(spec, init, std::move(dropout_gen), dtype);
     };
     cb.metrics = [metrics](const models::RunSpec& run, DType dtype) { return metrics.for_run(run.seed, dtype); };
-    cb.grid_rows = std::max(1, e.samples_in_visualization / 10);
+    // Ten columns (one per class in the reference's layout); a last row may be partial.
+    cb.grid_rows = std::max(1, (e.samples_in_visualization + 9) / 10);
     cb.grid_cols = 10;
     cb.grid_column_major = true;
     return apps::run_grid(e, o, data, cb, device);

@@ -21,6 +21,7 @@
 #include "engine/ops.h"
 #include "engine/random_streams.h"
 #include "engine/step_stats.h"
+#include "models/console.h"
 
 namespace aafgan::models {
 
@@ -107,6 +108,22 @@ const char* outcome_name(RunOutcome o) {
   return "?";
 }
 
+void mark_run_failed(const std::string& run_dir, const std::string& reason) {
+  try {
+    fs::create_directories(run_dir);
+    write_text_atomic((fs::path(run_dir) / kFailedMarker).string(), "failed: " + reason + "\n");
+  } catch (const std::exception& e) {
+    say(stderr, fmt::format("cannot mark {} failed: {}\n", run_dir, e.what()));
+  }
+}
+
+std::string run_failure_reason(const std::string& run_dir) {
+  std::ifstream in(fs::path(run_dir) / kFailedMarker);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
   return flag;
@@ -115,6 +132,10 @@ std::atomic<bool>& stop_requested() {
 void install_stop_signal_handlers() {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // A closed terminal stops a run as SIGTERM does, after its checkpoint.
+  std::signal(SIGHUP, on_stop_signal);
+  // A closed pipe on stdout must not kill a run mid-checkpoint: writes then fail (console.h).
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data, TrainOptions options, DType dtype,
@@ -130,6 +151,11 @@ AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data
                "batch size {} does not fit the {} training images", opt_.batch_size, data_.size());
   AAFGAN_CHECK(data_.sample_shape() == model_.sample_shape(), "the data's samples {} do not fit the model's {}",
                data_.sample_shape().str(), model_.sample_shape().str());
+  // Checked before training rather than found by the first sample grid, after an epoch's work.
+  AAFGAN_CHECK(opt_.grid_samples > 0 && opt_.grid_rows > 0 && opt_.grid_cols > 0 &&
+                   opt_.grid_samples <= int64_t(opt_.grid_rows) * opt_.grid_cols,
+               "SAMPLES_IN_VISUALIZATION {} does not fit the sample grid of {}×{}", opt_.grid_samples, opt_.grid_rows,
+               opt_.grid_cols);
   model_.generator().to(opt_.device);
   model_.discriminator().to(opt_.device);
   optim::AdamOptions ao;
@@ -247,8 +273,8 @@ bool AdversarialTrainer::try_capture() {
     opt_d_->end_replays();
     opt_g_->end_replays();
     graph_off_ = true;
-    fmt::print(stderr, "\n{}: CUDA graph capture failed ({}); training continues without --cuda-graph\n", opt_.label,
-               e.what());
+    say(stderr, fmt::format("\n{}: CUDA graph capture failed ({}); training continues without --cuda-graph\n", opt_.label,
+               e.what()));
     return false;
   }
 }
@@ -364,7 +390,6 @@ void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann:
     for (auto& l : model_.discriminator_adaptive()) l.layer->freeze();
   }
   write_sample_grid(epoch + 1);
-  for (const EpochMetric& m : opt_.metrics) append(m.csv_name, m.compute(model_));
   const auto stats = [&](const std::vector<AdaptiveLayer>& layers, const char* net) {
     for (const auto& l : layers)
       for (const nn::ParamStats& s : l.layer->stats()) {
@@ -377,6 +402,29 @@ void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann:
   stats(model_.generator_adaptive(), "G");
   stats(model_.discriminator_adaptive(), "D");
   write_outputs();
+  // The epoch is safe before the long metrics start (FID can take minutes): a kill during them
+  // loses only their own work, which the resumed run redoes (epoch_metrics) from this model.
+  save_checkpoint(epoch + 1, 0, fresh_partial());
+  epoch_metrics(epoch + 1);
+}
+
+nlohmann::json AdversarialTrainer::fresh_partial() {
+  return {{"d_loss", 0.0}, {"g_loss", 0.0}, {"d_accuracy", 0.0}, {"batches", 0.0}, {"seconds", 0.0}};
+}
+
+void AdversarialTrainer::epoch_metrics(int epochs_done) {
+  bool computed = false;
+  for (const EpochMetric& m : opt_.metrics) {
+    auto& series = history_[m.csv_name];
+    if (static_cast<int>(series.size()) >= epochs_done) continue;
+    AAFGAN_CHECK(static_cast<int>(series.size()) == epochs_done - 1, "{}: the history holds {} values of {} after {} epochs",
+                 path(kCheckpoint), series.size(), m.csv_name, epochs_done);
+    series.push_back(m.compute(model_));
+    computed = true;
+  }
+  if (!computed) return;
+  write_outputs();
+  save_checkpoint(epochs_done, 0, fresh_partial());
 }
 
 void AdversarialTrainer::write_outputs() const {
@@ -418,9 +466,11 @@ RunOutcome AdversarialTrainer::run() {
 
   int start_epoch = 0;
   int64_t start_batch = 0;
-  nlohmann::json partial = {{"d_loss", 0.0}, {"g_loss", 0.0}, {"d_accuracy", 0.0}, {"batches", 0.0}, {"seconds", 0.0}};
+  nlohmann::json partial = fresh_partial();
   if (opt_.resume && load_checkpoint(start_epoch, start_batch, partial)) {
-    fmt::print("{}: resuming at epoch {} batch {}\n", opt_.label, start_epoch + 1, start_batch);
+    say(stdout, fmt::format("{}: resuming at epoch {} batch {}\n", opt_.label, start_epoch + 1, start_batch));
+    // A run killed during an epoch's metrics resumes by finishing them.
+    if (start_batch == 0 && start_epoch > 0) epoch_metrics(start_epoch);
   } else {
     history_ = nlohmann::json::object();
     for (const std::string& s : kLossSeries) history_[s] = nlohmann::json::array();
@@ -459,8 +509,8 @@ RunOutcome AdversarialTrainer::run() {
       last_ = st.last;
       if (st.first_bad_step < 0) return true;
       const int64_t bad = start_batch + st.first_bad_step + 1;
-      fmt::print(stderr, "\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
-                         "last good checkpoint kept\n", opt_.label, epoch + 1, bad, st.bad_d_loss, st.bad_g_loss);
+      say(stderr, fmt::format("\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "
+                         "last good checkpoint kept\n", opt_.label, epoch + 1, bad, st.bad_d_loss, st.bad_g_loss));
       write_text_atomic(path(kFailedMarker), fmt::format("diverged: non-finite loss at epoch {} batch {} (d_loss {}, "
                                                          "g_loss {})\n", epoch + 1, bad, st.bad_d_loss,
                                                          st.bad_g_loss));
@@ -480,34 +530,33 @@ RunOutcome AdversarialTrainer::run() {
       if (log_point && tty) {
         const double rate = static_cast<double>(done_here) / elapsed;
         const double remaining = static_cast<double>((opt_.epochs - epoch - 1) * batches + batches - b - 1) / rate;
-        fmt::print("\r{} epoch {}/{} batch {}/{}  d_loss {:.4f}  g_loss {:.4f}  D(x) {:.3f}  D(G(z)) {:.3f}  "
+        say(stdout, fmt::format("\r{} epoch {}/{} batch {}/{}  d_loss {:.4f}  g_loss {:.4f}  D(x) {:.3f}  D(G(z)) {:.3f}  "
                    "{:.1f} it/s  ETA {}   ", opt_.label, epoch + 1, opt_.epochs, b + 1, batches, last_.d_loss,
-                   last_.g_loss, last_.d_real, last_.d_fake, rate, format_eta(remaining));
+                   last_.g_loss, last_.d_real, last_.d_fake, rate, format_eta(remaining)));
         std::fflush(stdout);
       }
       if (stopping) {
         partial["seconds"] = seconds_before + elapsed;
         save_checkpoint(epoch, b + 1, partial);
-        fmt::print("\n{}: stopped by signal after epoch {} batch {}; checkpoint written, rerun the same command to "
-                   "continue\n", opt_.label, epoch + 1, b + 1);
+        say(stdout, fmt::format("\n{}: stopped by signal after epoch {} batch {}; checkpoint written, rerun the same command to "
+                   "continue\n", opt_.label, epoch + 1, b + 1));
         return RunOutcome::interrupted;
       }
     }
     const double seconds = seconds_before + std::chrono::duration<double>(Clock::now() - epoch_start).count();
     end_of_epoch(epoch, seconds, partial);
-    if (tty) fmt::print("\r");
+    if (tty) say(stdout, fmt::format("\r"));
     std::string extra;
     for (const EpochMetric& m : opt_.metrics)
       extra += fmt::format("  {} {:.4f}", m.column, history_.at(m.csv_name).back().get<double>());
-    fmt::print("{} epoch {}/{}  d_loss {:.4f}  g_loss {:.4f}  d_acc {:.3f}  {:.1f}s{}\n", opt_.label, epoch + 1,
+    say(stdout, fmt::format("{} epoch {}/{}  d_loss {:.4f}  g_loss {:.4f}  d_acc {:.3f}  {:.1f}s{}\n", opt_.label, epoch + 1,
                opt_.epochs, history_["d_losses"].back().get<double>(), history_["g_losses"].back().get<double>(),
-               history_["d_accuracies"].back().get<double>(), seconds, extra);
+               history_["d_accuracies"].back().get<double>(), seconds, extra));
     std::fflush(stdout);
     start_batch = 0;
-    partial = {{"d_loss", 0.0}, {"g_loss", 0.0}, {"d_accuracy", 0.0}, {"batches", 0.0}, {"seconds", 0.0}};
-    save_checkpoint(epoch + 1, 0, partial);
+    partial = fresh_partial();  // end_of_epoch has checkpointed the epoch
     if (stop_requested().load()) {
-      fmt::print("{}: stopped by signal after epoch {}; checkpoint written\n", opt_.label, epoch + 1);
+      say(stdout, fmt::format("{}: stopped by signal after epoch {}; checkpoint written\n", opt_.label, epoch + 1));
       return RunOutcome::interrupted;
     }
   }

@@ -62,6 +62,11 @@ TrainOptions train_options(const Experiment& e);
 enum class RunOutcome { completed, already_complete, previously_failed, interrupted, diverged };
 const char* outcome_name(RunOutcome o);
 
+// error.txt in a run folder: a failed run, skipped by later grids (rerun after removing it).
+void mark_run_failed(const std::string& run_dir, const std::string& reason);
+// Its first line, or "" when the run has not failed.
+std::string run_failure_reason(const std::string& run_dir);
+
 // Set by the signal handlers; the trainer finishes its batch, checkpoints and returns.
 std::atomic<bool>& stop_requested();
 void install_stop_signal_handlers();
@@ -94,6 +99,9 @@ class AdversarialTrainer {
   void save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial);
   bool load_checkpoint(int& epoch, int64_t& next_batch, nlohmann::json& partial);
   void end_of_epoch(int epoch, double seconds, const nlohmann::json& sums);
+  // The per-epoch metrics not yet in the history after `epochs_done` epochs, then a checkpoint.
+  void epoch_metrics(int epochs_done);
+  static nlohmann::json fresh_partial();
   void write_outputs() const;
   void write_sample_grid(int epoch);
   std::string path(const std::string& rel) const;

@@ -120,3 +120,42 @@ TEST_CASE("trainer: a non-finite loss marks the run failed and keeps the last go
   Run later(dir.path(), 2);
   CHECK(later.run() == models::RunOutcome::previously_failed);
 }
+
+TEST_CASE("trainer: a sample count that does not fit the grid is refused before training") {
+  TempDir dir("trainer_grid_fit");
+  Run r(dir.path(), 1);
+  r.opt.grid_samples = 15;
+  r.opt.grid_rows = 1;  // 1 × 10 cannot hold 15
+  CHECK_THROWS_WITH_AS(r.run(), doctest::Contains("SAMPLES_IN_VISUALIZATION 15 does not fit the sample grid of 1×10"),
+                       std::runtime_error);
+  CHECK(!fs::exists(dir.path() / "model_checkpoints"));
+  r.opt.grid_rows = 2;  // what mnist_condgan now lays out for 15: a partial last row
+  CHECK(r.run() == models::RunOutcome::completed);
+  CHECK(fs::exists(dir.path() / "samples_img/1.png"));
+}
+
+TEST_CASE("trainer: the epoch is checkpointed before its metrics, and a run killed in them redoes only them") {
+  TempDir dir("trainer_metrics_kill");
+  int calls = 0;
+  {
+    Run r(dir.path(), 1);
+    // A metric that dies the first time, as a process killed during FID would.
+    r.opt.metrics = {{"score", "score", [&](models::GanModel&) -> double {
+                        ++calls;
+                        throw std::runtime_error("killed during the metric");
+                      }}};
+    CHECK_THROWS(r.run());
+  }
+  REQUIRE(fs::exists(dir.path() / "model_checkpoints/last.ckpt"));
+  const Checkpoint mid = load_checkpoint((dir.path() / "model_checkpoints/last.ckpt").string());
+  CHECK(mid.metadata.at("epoch") == 1);
+  CHECK(mid.metadata.at("history").at("d_losses").size() == 1);
+  CHECK(mid.metadata.at("history").at("score").empty());
+  Run resumed(dir.path(), 1);
+  resumed.opt.metrics = {{"score", "score", [&](models::GanModel&) { return 42.0 + calls++; }}};
+  CHECK(resumed.run() == models::RunOutcome::completed);
+  const Checkpoint end = load_checkpoint((dir.path() / "model_checkpoints/last.ckpt").string());
+  CHECK(end.metadata.at("history").at("score") == nlohmann::json::array({43.0}));
+  CHECK(end.metadata.at("history").at("d_losses").size() == 1);  // no epoch trained twice
+  CHECK(calls == 2);
+}

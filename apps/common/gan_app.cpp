@@ -11,6 +11,7 @@
 #include "apps/common/experiment_flags.h"
 #include "engine/device.h"
 #include "engine/random_streams.h"
+#include "models/console.h"
 
 namespace aafgan::apps {
 
@@ -21,6 +22,24 @@ namespace {
 // Streams of a run's seed (engine/random_streams.h).
 constexpr uint32_t kInitStream = stream_id(RandomStream::gan_init),
                    kDropoutStream = stream_id(RandomStream::gan_dropout);
+
+struct RunResult {
+  std::string dir, outcome, reason;  // reason: why it failed (empty otherwise)
+};
+
+void print_grid_summary(const std::vector<RunResult>& results) {
+  if (results.size() < 2 && (results.empty() || results[0].reason.empty())) return;
+  size_t width = 3;
+  for (const RunResult& r : results) width = std::max(width, r.dir.size());
+  models::say(stdout, fmt::format("\n{:<{}}  {:<16}  {}\n", "run", width, "outcome", "reason"));
+  int done = 0, failed = 0, other = 0;
+  for (const RunResult& r : results) {
+    models::say(stdout, fmt::format("{:<{}}  {:<16}  {}\n", r.dir, width, r.outcome, r.reason));
+    (r.outcome == "completed" || r.outcome == "already complete" ? done : !r.reason.empty() ? failed : other) += 1;
+  }
+  models::say(stdout, fmt::format("{} run(s): {} complete, {} failed, {} interrupted or not started\n", results.size(), done, failed,
+             other));
+}
 
 }  // namespace
 
@@ -48,7 +67,7 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
   if (!o.config_path.empty() && o.experiment_key.empty()) fail("--config needs --experiment KEY");
   models::Experiment e =
       o.config_path.empty() ? defaults : models::load_experiment(o.config_path, o.experiment_key, defaults);
-  for (const std::string& w : e.warnings) fmt::print("note: {}\n", w);
+  for (const std::string& w : e.warnings) models::say(stdout, fmt::format("note: {}\n", w));
   if (app.count("--seed")) {
     // Before the overrides, so that --seeds N counts these seeds.
     const auto it = o.overrides.values.find("N_SEEDS");
@@ -70,10 +89,10 @@ Device resolve_device(const GanAppOptions& o) {
   if (d.is_cuda()) {
     set_allow_tf32(o.tf32);
     set_deterministic(o.deterministic);
-    fmt::print("device: {} ({}{}{})\n", d.str(), aafgan::device_name(d), o.tf32 ? ", TF32 allowed" : "",
-               o.cuda_graph ? ", CUDA graphs" : "");
+    models::say(stdout, fmt::format("device: {} ({}{}{})\n", d.str(), aafgan::device_name(d), o.tf32 ? ", TF32 allowed" : "",
+               o.cuda_graph ? ", CUDA graphs" : ""));
   } else if (o.device == "auto") {
-    fmt::print("device: cpu ({})\n", cuda_unavailable_reason());
+    models::say(stdout, fmt::format("device: cpu ({})\n", cuda_unavailable_reason()));
   }
   return d;
 }
@@ -81,54 +100,79 @@ Device resolve_device(const GanAppOptions& o) {
 int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::TrainingData& data,
              const GridCallbacks& cb, Device device) {
   const std::vector<models::RunSpec> runs = models::expand_grid(e);
-  fmt::print("data: {}; {} run(s), {} epoch(s) each, batch {}, {}\n", data.describe(), runs.size(), e.epochs,
-             e.batch_size, dtype_name(e.dtype));
+  models::say(stdout, fmt::format("data: {}; {} run(s), {} epoch(s) each, batch {}, {}\n", data.describe(), runs.size(), e.epochs,
+             e.batch_size, dtype_name(e.dtype)));
   models::install_stop_signal_handlers();
-  int failed = 0;
+
+  // One training of `run` in `dtype`, from its checkpoint when there is one.
+  const auto train = [&](const models::RunSpec& run, const std::string& label, DType dtype) {
+    Generator init(run.seed, kInitStream);
+    auto dropout_gen = std::make_shared<Generator>(run.seed, kDropoutStream);
+    std::unique_ptr<models::GanModel> model = cb.make_model(run, dtype, init, dropout_gen);
+    models::TrainOptions t = models::train_options(e);
+    t.run_dir = (fs::path(o.out_dir) / run.dir).string();
+    t.seed = run.seed;
+    t.resume = !o.no_resume;
+    t.grid_rows = cb.grid_rows;
+    t.grid_cols = cb.grid_cols;
+    t.grid_column_major = cb.grid_column_major;
+    t.label = label;
+    t.device = device;
+    t.cuda_graph = o.cuda_graph;
+    if (cb.metrics) t.metrics = cb.metrics(run, dtype);
+    nlohmann::json cfg = e.raw.is_null() ? models::to_json(e) : e.raw;
+    cfg["RUN"] = {{"gen", run.models.gen}, {"dis", run.models.dis}, {"gen_hidden", run.models.gen_hidden},
+                  {"dis_hidden", run.models.dis_hidden}, {"seed", run.seed}, {"seed_index", run.seed_index},
+                  {"dtype", dtype_name(dtype)}};
+    t.config = cfg;
+    if (o.no_resume && fs::exists(t.run_dir)) fs::remove_all(t.run_dir);
+    models::AdversarialTrainer trainer(*model, data, t, dtype, dropout_gen);
+    const models::RunOutcome outcome = trainer.run();
+    models::say(stdout, fmt::format("{} {} ({})\n", label, models::outcome_name(outcome), t.run_dir));
+    return outcome;
+  };
+
+  std::vector<RunResult> results;
+  bool interrupted = false;
   for (const models::RunSpec& run : runs) {
+    if (interrupted) {
+      results.push_back({run.dir, "not started", ""});
+      continue;
+    }
     const std::string label = fmt::format("[{} seed {}]", models::run_dir_name(run.models), run.seed_index);
-    DType dtype = e.dtype;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      Generator init(run.seed, kInitStream);
-      auto dropout_gen = std::make_shared<Generator>(run.seed, kDropoutStream);
-      std::unique_ptr<models::GanModel> model = cb.make_model(run, dtype, init, dropout_gen);
-
-      models::TrainOptions t = models::train_options(e);
-      t.run_dir = (fs::path(o.out_dir) / run.dir).string();
-      t.seed = run.seed;
-      t.resume = !o.no_resume;
-      t.grid_rows = cb.grid_rows;
-      t.grid_cols = cb.grid_cols;
-      t.grid_column_major = cb.grid_column_major;
-      t.label = label;
-      t.device = device;
-      t.cuda_graph = o.cuda_graph;
-      if (cb.metrics) t.metrics = cb.metrics(run, dtype);
-      nlohmann::json cfg = e.raw.is_null() ? models::to_json(e) : e.raw;
-      cfg["RUN"] = {{"gen", run.models.gen}, {"dis", run.models.dis}, {"gen_hidden", run.models.gen_hidden},
-                    {"dis_hidden", run.models.dis_hidden}, {"seed", run.seed}, {"seed_index", run.seed_index},
-                    {"dtype", dtype_name(dtype)}};
-      t.config = cfg;
-      if (o.no_resume && fs::exists(t.run_dir)) fs::remove_all(t.run_dir);
-
-      models::AdversarialTrainer trainer(*model, data, t, dtype, dropout_gen);
-      const models::RunOutcome outcome = trainer.run();
-      fmt::print("{} {} ({})\n", label, models::outcome_name(outcome), t.run_dir);
-      if (outcome == models::RunOutcome::interrupted) return 0;
-      if (outcome == models::RunOutcome::diverged && o.retry_double && dtype == DType::f32) {
-        const std::string aside = t.run_dir + "_failed_float32";
+    const std::string run_dir = (fs::path(o.out_dir) / run.dir).string();
+    try {
+      models::RunOutcome outcome = train(run, label, e.dtype);
+      if (outcome == models::RunOutcome::diverged && o.retry_double && e.dtype == DType::f32) {
+        const std::string aside = run_dir + "_failed_float32";
         fs::remove_all(aside);
-        fs::rename(t.run_dir, aside);
-        fmt::print("{} retrying in float64; the failed float32 run is kept in {}\n", label, aside);
-        dtype = DType::f64;
+        fs::rename(run_dir, aside);
+        models::say(stdout, fmt::format("{} retrying in float64; the failed float32 run is kept in {}\n", label, aside));
+        outcome = train(run, label, DType::f64);
+      }
+      if (outcome == models::RunOutcome::interrupted) {
+        interrupted = true;
+        results.push_back({run.dir, "interrupted", ""});
         continue;
       }
-      failed += outcome == models::RunOutcome::diverged || outcome == models::RunOutcome::previously_failed;
-      break;
+      const bool bad = outcome == models::RunOutcome::diverged || outcome == models::RunOutcome::previously_failed;
+      results.push_back({run.dir, models::outcome_name(outcome), bad ? models::run_failure_reason(run_dir) : ""});
+    } catch (const std::exception& ex) {
+      // One run's failure (a bad checkpoint, a device error, a full disk, …) is that run's: it is
+      // marked failed and the grid goes on with the next one.
+      models::say(stderr, fmt::format("{} failed: {}\n", label, ex.what()));
+      models::mark_run_failed(run_dir, ex.what());
+      results.push_back({run.dir, "failed", ex.what()});
     }
   }
-  if (failed) fmt::print("{} run(s) failed (see error.txt in their folders)\n", failed);
-  return failed ? 3 : 0;
+  print_grid_summary(results);
+  if (interrupted) {
+    models::say(stdout, fmt::format("stopped by signal: rerun the same command to continue (exit {})\n", kExitInterrupted));
+    return kExitInterrupted;
+  }
+  for (const RunResult& r : results)
+    if (!r.reason.empty()) return kExitRunsFailed;
+  return 0;
 }
 
 }  // namespace aafgan::apps

@@ -52,8 +52,15 @@ struct GridCallbacks {
   bool grid_column_major = true;
 };
 
-// Trains every run of the grid in order (completed runs are skipped, a killed one resumes).
-// Returns the process exit code: 0, or 3 when a run failed; an interrupted run returns 0 at once.
+// The apps' exit codes (README "Exit codes"): schedulers retry kExitInterrupted, which means
+// "stopped by a signal after a checkpoint, rerun to continue" (EX_TEMPFAIL of sysexits.h).
+constexpr int kExitRunsFailed = 3;    // the grid went through; some run failed (error.txt)
+constexpr int kExitInterrupted = 75;  // stopped by SIGINT/SIGTERM/SIGHUP; a checkpoint was written
+
+// Trains every run of the grid in order (completed runs are skipped, a killed one resumes). A
+// run that fails, by divergence or by any error, is marked with error.txt and the grid goes on;
+// a grid of several runs (or one failed run) ends with a summary table. Returns the exit code:
+// 0 when every run is complete, kExitRunsFailed, or kExitInterrupted at once on a stop signal.
 int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::TrainingData& data,
              const GridCallbacks& cb, Device device);
 
