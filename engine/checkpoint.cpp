@@ -14,6 +14,8 @@
 #include <set>
 #include <vector>
 
+#include "engine/durable_file.h"
+
 // Tensor bytes are written as they lie in memory and the format says little-endian.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "aafgan checkpoints assume a little-endian host"
@@ -138,15 +140,6 @@ uint32_t read_u32_at(const std::vector<unsigned char>& d, size_t at) {
   return v;
 }
 
-// Makes the rename itself durable; the data is already safe, so a failure here is not fatal.
-void sync_parent_dir(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 }  // namespace
 
@@ -171,46 +164,31 @@ void save_checkpoint(const std::string& path, const nn::NamedTensors& gpu_or_cpu
   }
   total += meta.size();
 
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("save_checkpoint: cannot create '{}': {}", tmp, errno_text());
-  bool closed = false;
-  try {
-    Writer w(fd, tmp);
-    w.bytes(kMagic, sizeof(kMagic));
-    w.le<uint32_t>(kVersion);
-    w.le<uint32_t>(0);
-    w.le<uint64_t>(total);
-    w.le<uint64_t>(meta.size());
-    w.bytes(meta.data(), meta.size());
-    w.le<uint64_t>(tensors.size());
-    for (const auto& [name, t] : tensors) {
-      w.le<uint32_t>(static_cast<uint32_t>(name.size()));
-      w.bytes(name.data(), name.size());
-      w.le<uint8_t>(dtype_code(t.dtype()));
-      w.le<uint8_t>(static_cast<uint8_t>(t.ndim()));
-      for (int d = 0; d < t.ndim(); ++d) w.le<uint64_t>(static_cast<uint64_t>(t.size(d)));
-      w.bytes(t.raw_data(), t.nbytes());
-    }
-    w.le<uint64_t>(total);
-    w.le<uint32_t>(w.crc());
-    w.flush();
-    if (w.length() != total)  // guards the size arithmetic above, which the loader relies on
-      fail("save_checkpoint '{}': wrote {} bytes, expected {}", tmp, w.length(), total);
-    if (::fsync(fd) != 0) fail("save_checkpoint: cannot sync '{}': {}", tmp, errno_text());
-    closed = true;
-    if (::close(fd) != 0) fail("save_checkpoint: cannot close '{}': {}", tmp, errno_text());
-  } catch (...) {
-    if (!closed) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
+  // A unique temporary, fsynced and renamed (engine/durable_file.h): a kill or a full disk
+  // leaves the previous checkpoint whole.
+  DurableFile file(path);
+  Writer w(file.fd(), file.temp_path());
+  w.bytes(kMagic, sizeof(kMagic));
+  w.le<uint32_t>(kVersion);
+  w.le<uint32_t>(0);
+  w.le<uint64_t>(total);
+  w.le<uint64_t>(meta.size());
+  w.bytes(meta.data(), meta.size());
+  w.le<uint64_t>(tensors.size());
+  for (const auto& [name, t] : tensors) {
+    w.le<uint32_t>(static_cast<uint32_t>(name.size()));
+    w.bytes(name.data(), name.size());
+    w.le<uint8_t>(dtype_code(t.dtype()));
+    w.le<uint8_t>(static_cast<uint8_t>(t.ndim()));
+    for (int d = 0; d < t.ndim(); ++d) w.le<uint64_t>(static_cast<uint64_t>(t.size(d)));
+    w.bytes(t.raw_data(), t.nbytes());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail("save_checkpoint: cannot rename '{}' to '{}': {}", tmp, path, why);
-  }
-  sync_parent_dir(path);
+  w.le<uint64_t>(total);
+  w.le<uint32_t>(w.crc());
+  w.flush();
+  if (w.length() != total)  // guards the size arithmetic above, which the loader relies on
+    fail("save_checkpoint '{}': wrote {} bytes, expected {}", file.temp_path(), w.length(), total);
+  file.commit();
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

@@ -18,6 +18,7 @@
 #include "data/prefetcher.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
+#include "engine/durable_file.h"
 #include "engine/ops.h"
 #include "engine/random_streams.h"
 #include "engine/step_stats.h"
@@ -79,15 +80,7 @@ nn::NamedTensors model_tensors(GanModel& model) {
   return out;
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) fail("cannot write {}", tmp);
-  }
-  fs::rename(tmp, path);
-}
+void write_text_atomic(const std::string& path, const std::string& text) { write_file_durably(path, text); }
 
 std::string format_eta(double seconds) {
   if (!finite(seconds) || seconds < 0) return "?";
