@@ -23,6 +23,7 @@
 #include "engine/random_streams.h"
 #include "engine/step_stats.h"
 #include "models/console.h"
+#include "models/run_lock.h"
 
 namespace aafgan::models {
 
@@ -453,9 +454,20 @@ void AdversarialTrainer::write_outputs() const {
 }
 
 RunOutcome AdversarialTrainer::run() {
-  if (fs::exists(path("config.json"))) return RunOutcome::already_complete;
-  if (fs::exists(path(kFailedMarker))) return RunOutcome::previously_failed;
-  fs::create_directories(opt_.run_dir);
+  const bool complete = fs::exists(path("config.json"));
+  if (complete && !(opt_.start_over && opt_.overwrite)) {
+    if (opt_.start_over)
+      say(stdout, fmt::format("{}: complete; kept (--no-resume starts over only unfinished runs; add --overwrite to "
+                              "train it again)\n", opt_.label));
+    return RunOutcome::already_complete;
+  }
+  if (!opt_.start_over && fs::exists(path(kFailedMarker))) return RunOutcome::previously_failed;
+  const RunLock lock(opt_.run_dir);  // held to the end of the run: one process per run folder
+  if (opt_.start_over) {
+    // From scratch: everything of an earlier attempt goes, under the lock, except the lock itself.
+    for (const auto& entry : fs::directory_iterator(opt_.run_dir))
+      if (entry.path().filename() != ".lock") fs::remove_all(entry.path());
+  }
 
   int start_epoch = 0;
   int64_t start_batch = 0;

@@ -39,7 +39,9 @@ struct TrainOptions {
   int freeze_epoch = -1;  // activation parameters stop learning from the end of this epoch (1-based)
   double real_target = 0.9;
   int log_every = 300;  // batches between progress lines
-  bool resume = true;
+  bool resume = true;       // load the run's checkpoint when there is one
+  bool start_over = false;  // --no-resume: empty an unfinished run's folder first (under its lock)
+  bool overwrite = false;   // with start_over, a completed run's folder too
   // Fixed-noise sample grid: samples (class order when conditional), laid out rows × cols.
   int grid_samples = 30, grid_rows = 3, grid_cols = 10, grid_scale = 4;
   bool grid_column_major = true;

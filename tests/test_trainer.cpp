@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "engine/checkpoint.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
+#include "models/run_lock.h"
 #include "models/trainer.h"
 
 using namespace aafgan;
@@ -158,4 +160,30 @@ TEST_CASE("trainer: the epoch is checkpointed before its metrics, and a run kill
   CHECK(end.metadata.at("history").at("score") == nlohmann::json::array({43.0}));
   CHECK(end.metadata.at("history").at("d_losses").size() == 1);  // no epoch trained twice
   CHECK(calls == 2);
+}
+
+TEST_CASE("trainer: a second process on the same run folder is refused, naming the holder") {
+  TempDir dir("trainer_lock");
+  const models::RunLock held(dir.path().string());  // as another process training this run
+  Run r(dir.path(), 1);
+  CHECK_THROWS_WITH_AS(r.run(), doctest::Contains("is in use by host"), std::runtime_error);
+  CHECK(!fs::exists(dir.path() / "model_checkpoints"));
+}
+
+TEST_CASE("trainer: --no-resume starts an unfinished run over but keeps a completed one unless --overwrite") {
+  TempDir dir("trainer_no_resume");
+  {
+    Run r(dir.path(), 1);
+    REQUIRE(r.run() == models::RunOutcome::completed);
+  }
+  Run again(dir.path(), 1);
+  again.opt.resume = false;
+  again.opt.start_over = true;
+  CHECK(again.run() == models::RunOutcome::already_complete);
+  CHECK(fs::exists(dir.path() / "config.json"));
+  std::ofstream(dir.path() / "stale.txt") << "from an earlier attempt";
+  again.opt.overwrite = true;
+  CHECK(again.run() == models::RunOutcome::completed);
+  CHECK(!fs::exists(dir.path() / "stale.txt"));
+  CHECK(fs::exists(dir.path() / "model_checkpoints/last.ckpt"));
 }

@@ -58,7 +58,9 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
   app.add_option("--max-images", o.max_images, "train on the first N images (smoke runs)")
       ->check(CLI::Range(1, 1 << 30));
-  app.add_flag("--no-resume", o.no_resume, "start runs from scratch even when a checkpoint exists");
+  app.add_flag("--no-resume", o.no_resume,
+               "start unfinished runs from scratch even when a checkpoint exists (completed runs are kept)");
+  app.add_flag("--overwrite", o.overwrite, "with --no-resume, train completed runs again too");
   app.add_flag("--retry-double", o.retry_double, "rerun a diverged run in float64 (the failed one is kept aside)");
 }
 
@@ -113,6 +115,8 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     t.run_dir = (fs::path(o.out_dir) / run.dir).string();
     t.seed = run.seed;
     t.resume = !o.no_resume;
+    t.start_over = o.no_resume;
+    t.overwrite = o.overwrite;
     t.grid_rows = cb.grid_rows;
     t.grid_cols = cb.grid_cols;
     t.grid_column_major = cb.grid_column_major;
@@ -125,7 +129,6 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
                   {"dis_hidden", run.models.dis_hidden}, {"seed", run.seed}, {"seed_index", run.seed_index},
                   {"dtype", dtype_name(dtype)}};
     t.config = cfg;
-    if (o.no_resume && fs::exists(t.run_dir)) fs::remove_all(t.run_dir);
     models::AdversarialTrainer trainer(*model, data, t, dtype, dropout_gen);
     const models::RunOutcome outcome = trainer.run();
     models::say(stdout, fmt::format("{} {} ({})\n", label, models::outcome_name(outcome), t.run_dir));
