@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -82,6 +83,34 @@ nn::NamedTensors model_tensors(GanModel& model) {
 }
 
 void write_text_atomic(const std::string& path, const std::string& text) { write_file_durably(path, text); }
+
+// JSON has no NaN or infinity (nlohmann writes null, which the next resume cannot read back):
+// the history stores them as strings and reads them back as the numbers they were.
+nlohmann::json history_to_json(const nlohmann::json& history) {
+  nlohmann::json out = history;
+  for (auto& [key, series] : out.items())
+    for (auto& v : series)
+      if (v.is_number_float() && !std::isfinite(v.get<double>()))
+        v = std::isnan(v.get<double>()) ? "NaN" : v.get<double>() > 0 ? "Infinity" : "-Infinity";
+  return out;
+}
+
+nlohmann::json history_from_json(const nlohmann::json& stored, const std::string& where) {
+  AAFGAN_CHECK(stored.is_object(), "{}: the history is not an object", where);
+  nlohmann::json out = stored;
+  for (auto& [key, series] : out.items()) {
+    AAFGAN_CHECK(series.is_array(), "{}: history '{}' is not a list", where, key);
+    for (auto& v : series) {
+      if (v.is_number()) continue;
+      const std::string t = v.is_string() ? v.get<std::string>() : v.dump();
+      if (t == "NaN") v = std::numeric_limits<double>::quiet_NaN();
+      else if (t == "Infinity") v = std::numeric_limits<double>::infinity();
+      else if (t == "-Infinity") v = -std::numeric_limits<double>::infinity();
+      else fail("{}: history '{}' holds {}, not a number", where, key, t);
+    }
+  }
+  return out;
+}
 
 std::string format_eta(double seconds) {
   if (!finite(seconds) || seconds < 0) return "?";
@@ -159,6 +188,16 @@ AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data
   ao.eps = opt_.eps;
   opt_g_ = std::make_unique<optim::Adam>(model_.generator().parameters(), ao);
   opt_d_ = std::make_unique<optim::Adam>(model_.discriminator().parameters(), ao);
+}
+
+nlohmann::json AdversarialTrainer::settings() const {
+  // What decides the trajectory of a run besides its seed (and its epoch count, which a resume may
+  // raise): a resume must find the same values.
+  return {{"batch_size", opt_.batch_size},         {"lr", opt_.lr},
+          {"beta1", opt_.beta1},                   {"beta2", opt_.beta2},
+          {"eps", opt_.eps},                       {"lr_decay_rate", opt_.lr_decay_rate},
+          {"lr_decay_until", opt_.lr_decay_until}, {"freeze_epoch", opt_.freeze_epoch},
+          {"real_target", opt_.real_target},       {"training_images", data_.size()}};
 }
 
 std::string AdversarialTrainer::path(const std::string& rel) const { return (fs::path(opt_.run_dir) / rel).string(); }
@@ -298,7 +337,8 @@ void AdversarialTrainer::save_checkpoint(int epoch, int64_t next_batch, const nl
       {"dtype", dtype_name(dtype_)},
       {"rng", {{"noise", noise_gen_.offset()}, {"labels", label_gen_.offset()}, {"dropout", dropout_gen_->offset()}}},
       {"frozen", frozen_},
-      {"history", history_},
+      {"history", history_to_json(history_)},
+      {"settings", settings()},
       {"partial", partial},
   };
   fs::create_directories(path("model_checkpoints"));
@@ -313,6 +353,20 @@ bool AdversarialTrainer::load_checkpoint(int& epoch, int64_t& next_batch, nlohma
     fail("{} was written by a run with seed {}, not {}", path(kCheckpoint), m.at("seed").get<uint64_t>(), opt_.seed);
   if (m.at("dtype").get<std::string>() != dtype_name(dtype_))
     fail("{} holds a {} run; this run is {}", path(kCheckpoint), m.at("dtype").get<std::string>(), dtype_name(dtype_));
+  // The settings a run was trained with are part of it: a resume with others would silently mix
+  // two experiments (the checkpoint's learning rate winning over a new --lr, say).
+  const nlohmann::json now = settings();
+  const nlohmann::json then = m.contains("settings") ? m.at("settings") : now;  // older checkpoints
+  std::string differ;
+  for (const auto& [key, value] : now.items())
+    if (!then.contains(key) || then.at(key) != value)
+      differ += fmt::format("{}{} {} (now {})", differ.empty() ? "" : ", ", key,
+                            then.contains(key) ? then.at(key).dump() : "unset", value.dump());
+  if (!differ.empty() && !opt_.force_resume)
+    fail("{} was written with other settings: {}; rerun with the same settings, --force-resume to continue with "
+         "the new ones, or --no-resume to start over", path(kCheckpoint), differ);
+  if (!differ.empty())
+    say(stdout, fmt::format("{}: resuming with changed settings (--force-resume): {}\n", opt_.label, differ));
   load_into(ck, model_tensors(model_));
   const auto with_prefix = [&](const std::string& prefix) {
     nn::NamedTensors out;
@@ -330,10 +384,22 @@ bool AdversarialTrainer::load_checkpoint(int& epoch, int64_t& next_batch, nlohma
     for (auto& l : model_.generator_adaptive()) l.layer->freeze();
     for (auto& l : model_.discriminator_adaptive()) l.layer->freeze();
   }
-  history_ = m.at("history");
+  history_ = history_from_json(m.at("history"), path(kCheckpoint));
   partial = m.at("partial");
   epoch = m.at("epoch").get<int>();
   next_batch = m.at("next_batch").get<int64_t>();
+  const int64_t batches = data_.size() / opt_.batch_size;
+  if (then.contains("batch_size") && then.at("batch_size") != opt_.batch_size && next_batch > 0) {
+    // --force-resume with a new batch size: continue after the same number of images.
+    next_batch = next_batch * then.at("batch_size").get<int64_t>() / opt_.batch_size;
+  }
+  AAFGAN_CHECK(epoch >= 0 && next_batch >= 0 && next_batch <= batches,
+               "{}: position epoch {} batch {} is outside the run ({} batches per epoch)", path(kCheckpoint), epoch,
+               next_batch, batches);
+  if (opt_.force_resume && !differ.empty()) {
+    opt_g_->set_lr(opt_.lr);
+    opt_d_->set_lr(opt_.lr);
+  }
   return true;
 }
 

@@ -42,6 +42,7 @@ struct TrainOptions {
   bool resume = true;       // load the run's checkpoint when there is one
   bool start_over = false;  // --no-resume: empty an unfinished run's folder first (under its lock)
   bool overwrite = false;   // with start_over, a completed run's folder too
+  bool force_resume = false;  // resume although the settings differ from the checkpoint's
   // Fixed-noise sample grid: samples (class order when conditional), laid out rows × cols.
   int grid_samples = 30, grid_rows = 3, grid_cols = 10, grid_scale = 4;
   bool grid_column_major = true;
@@ -107,6 +108,7 @@ class AdversarialTrainer {
   void write_outputs() const;
   void write_sample_grid(int epoch);
   std::string path(const std::string& rel) const;
+  nlohmann::json settings() const;
   Tensor noise(int64_t n);
   Tensor onehot(const std::vector<int32_t>& labels) const;
   std::vector<int32_t> random_labels(int64_t n);

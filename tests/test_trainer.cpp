@@ -187,3 +187,42 @@ TEST_CASE("trainer: --no-resume starts an unfinished run over but keeps a comple
   CHECK(!fs::exists(dir.path() / "stale.txt"));
   CHECK(fs::exists(dir.path() / "model_checkpoints/last.ckpt"));
 }
+
+TEST_CASE("trainer: a resume with other settings fails naming them, unless --force-resume") {
+  TempDir dir("trainer_settings");
+  models::stop_requested().store(true);  // a checkpoint after the first batch
+  {
+    Run first(dir.path(), 1);
+    REQUIRE(first.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  Run changed(dir.path(), 1);
+  changed.opt.lr = 2e-3;
+  changed.opt.batch_size = 25;
+  CHECK_THROWS_WITH_AS(changed.run(), doctest::Contains("batch_size 50 (now 25), lr 0.001 (now 0.002)"),
+                       std::runtime_error);
+  changed.opt.force_resume = true;
+  CHECK(changed.run() == models::RunOutcome::completed);
+  const Checkpoint ck = load_checkpoint((dir.path() / "model_checkpoints/last.ckpt").string());
+  CHECK(ck.metadata.at("settings").at("batch_size") == 25);
+}
+
+TEST_CASE("trainer: non-finite metric values survive a checkpoint and a resume") {
+  TempDir dir("trainer_nan_history");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  {
+    Run r(dir.path(), 1);
+    r.opt.metrics = {{"score", "score", [&](models::GanModel&) { return nan; }}};
+    REQUIRE(r.run() == models::RunOutcome::completed);
+  }
+  fs::remove(dir.path() / "config.json");  // continue to a second epoch from the checkpoint
+  Run more(dir.path(), 2);
+  more.opt.metrics = {{"score", "score", [&](models::GanModel&) { return -std::numeric_limits<double>::infinity(); }}};
+  REQUIRE(more.run() == models::RunOutcome::completed);
+  const Checkpoint ck = load_checkpoint((dir.path() / "model_checkpoints/last.ckpt").string());
+  CHECK(ck.metadata.at("history").at("score") == nlohmann::json::array({"NaN", "-Infinity"}));
+  std::ifstream csv(dir.path() / "stats/score.csv");
+  std::string line;
+  std::getline(csv, line);
+  CHECK(line == "nan,-inf");
+}

@@ -61,6 +61,8 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
   app.add_flag("--no-resume", o.no_resume,
                "start unfinished runs from scratch even when a checkpoint exists (completed runs are kept)");
   app.add_flag("--overwrite", o.overwrite, "with --no-resume, train completed runs again too");
+  app.add_flag("--force-resume", o.force_resume,
+               "resume although the settings (batch size, learning rate, …) differ from the checkpoint's");
   app.add_flag("--retry-double", o.retry_double, "rerun a diverged run in float64 (the failed one is kept aside)");
 }
 
@@ -104,6 +106,16 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
   const std::vector<models::RunSpec> runs = models::expand_grid(e);
   models::say(stdout, fmt::format("data: {}; {} run(s), {} epoch(s) each, batch {}, {}\n", data.describe(), runs.size(), e.epochs,
              e.batch_size, dtype_name(e.dtype)));
+  // EXPERIMENT_DIR comes from a config file: it must not lead outside --out (an absolute path
+  // or ..), where --no-resume would empty folders that are not the grid's.
+  const fs::path out = fs::weakly_canonical(fs::absolute(o.out_dir));
+  for (const models::RunSpec& run : runs) {
+    const fs::path dir = fs::weakly_canonical(fs::absolute(fs::path(o.out_dir) / run.dir));
+    const auto [end, at] = std::mismatch(out.begin(), out.end(), dir.begin(), dir.end());
+    if (end != out.end() || dir == out)
+      fail("run folder {} is not inside --out {} (EXPERIMENT_DIR must be a relative path without ..)", dir.string(),
+           out.string());
+  }
   models::install_stop_signal_handlers();
 
   // One training of `run` in `dtype`, from its checkpoint when there is one.
@@ -117,6 +129,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     t.resume = !o.no_resume;
     t.start_over = o.no_resume;
     t.overwrite = o.overwrite;
+    t.force_resume = o.force_resume;
     t.grid_rows = cb.grid_rows;
     t.grid_cols = cb.grid_cols;
     t.grid_column_major = cb.grid_column_major;
@@ -145,8 +158,10 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     const std::string label = fmt::format("[{} seed {}]", models::run_dir_name(run.models), run.seed_index);
     const std::string run_dir = (fs::path(o.out_dir) / run.dir).string();
     try {
-      models::RunOutcome outcome = train(run, label, e.dtype);
-      if (outcome == models::RunOutcome::diverged && o.retry_double && e.dtype == DType::f32) {
+      // A float64 retry that was interrupted continues as float64 (its float32 attempt is aside).
+      const bool retrying = o.retry_double && e.dtype == DType::f32 && fs::exists(run_dir + "_failed_float32");
+      models::RunOutcome outcome = train(run, label, retrying ? DType::f64 : e.dtype);
+      if (outcome == models::RunOutcome::diverged && o.retry_double && e.dtype == DType::f32 && !retrying) {
         const std::string aside = run_dir + "_failed_float32";
         fs::remove_all(aside);
         fs::rename(run_dir, aside);

@@ -25,7 +25,7 @@ struct GanAppOptions {
   int threads = 0;
   int64_t max_images = 0;
   uint64_t seed = 0;  // --seed S: the seeds S, S+1, … (as many as --seeds) replace SEEDS
-  bool no_resume = false, overwrite = false, retry_double = false, tf32 = false, deterministic = false;
+  bool no_resume = false, overwrite = false, force_resume = false, retry_double = false, tf32 = false, deterministic = false;
   bool cuda_graph = true;  // --cuda-graph / --no-cuda-graph
 };
 
