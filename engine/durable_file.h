@@ -6,6 +6,8 @@
 // left by a killed process is removed by the next write of the same target.
 #include <string>
 
+#include "engine/stop_signal.h"
+
 namespace aafgan {
 
 class DurableFile {
@@ -25,6 +27,7 @@ class DurableFile {
   void commit();
 
  private:
+  CriticalWrite critical_;  // a second stop signal waits for this write (engine/stop_signal.h)
   std::string path_, temp_;
   int fd_ = -1;
 };

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +41,6 @@ constexpr const char* kFailedMarker = "error.txt";
 // Per-epoch series written to stats/<name>.csv, as the reference code names them.
 const std::vector<std::string> kLossSeries = {"d_losses", "g_losses", "d_accuracies", "times"};
 
-extern "C" void on_stop_signal(int) { stop_requested().store(true); }
 
 // One prefetched batch: float32 images in [−1, 1] and their labels.
 struct Batch {
@@ -147,19 +145,6 @@ std::string run_failure_reason(const std::string& run_dir) {
   return line;
 }
 
-std::atomic<bool>& stop_requested() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-
-void install_stop_signal_handlers() {
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  // A closed terminal stops a run as SIGTERM does, after its checkpoint.
-  std::signal(SIGHUP, on_stop_signal);
-  // A closed pipe on stdout must not kill a run mid-checkpoint: writes then fail (console.h).
-  std::signal(SIGPIPE, SIG_IGN);
-}
 
 AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data, TrainOptions options, DType dtype,
                                        std::shared_ptr<Generator> dropout_gen)
@@ -541,7 +526,12 @@ RunOutcome AdversarialTrainer::run() {
   if (opt_.resume && load_checkpoint(start_epoch, start_batch, partial)) {
     say(stdout, fmt::format("{}: resuming at epoch {} batch {}\n", opt_.label, start_epoch + 1, start_batch));
     // A run killed during an epoch's metrics resumes by finishing them.
-    if (start_batch == 0 && start_epoch > 0) epoch_metrics(start_epoch);
+    try {
+      if (start_batch == 0 && start_epoch > 0) epoch_metrics(start_epoch);
+    } catch (const StopRequested&) {
+      say(stdout, fmt::format("{}: stopped by signal during the metrics of epoch {}\n", opt_.label, start_epoch));
+      return RunOutcome::interrupted;
+    }
   } else {
     history_ = nlohmann::json::object();
     for (const std::string& s : kLossSeries) history_[s] = nlohmann::json::array();
@@ -615,7 +605,13 @@ RunOutcome AdversarialTrainer::run() {
       }
     }
     const double seconds = seconds_before + std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    end_of_epoch(epoch, seconds, partial);
+    try {
+      end_of_epoch(epoch, seconds, partial);
+    } catch (const StopRequested&) {
+      say(stdout, fmt::format("\n{}: stopped by signal during epoch {}'s metrics; the epoch is checkpointed and its "
+                              "metrics are redone on resume\n", opt_.label, epoch + 1));
+      return RunOutcome::interrupted;
+    }
     if (tty) say(stdout, fmt::format("\r"));
     std::string extra;
     for (const EpochMetric& m : opt_.metrics)

@@ -14,6 +14,7 @@
 #include "engine/device.h"
 #include "engine/host_stager.h"
 #include "engine/step_stats.h"
+#include "engine/stop_signal.h"
 #include "engine/optim/adam.h"
 #include "models/experiment.h"
 #include "models/gan.h"
@@ -70,9 +71,10 @@ void mark_run_failed(const std::string& run_dir, const std::string& reason);
 // Its first line, or "" when the run has not failed.
 std::string run_failure_reason(const std::string& run_dir);
 
-// Set by the signal handlers; the trainer finishes its batch, checkpoints and returns.
-std::atomic<bool>& stop_requested();
-void install_stop_signal_handlers();
+// Set by the signal handlers (engine/stop_signal.h); the trainer finishes its batch, checkpoints
+// and returns.
+using aafgan::install_stop_signal_handlers;
+using aafgan::stop_requested;
 
 class AdversarialTrainer {
  public:

@@ -226,3 +226,22 @@ TEST_CASE("trainer: non-finite metric values survive a checkpoint and a resume")
   std::getline(csv, line);
   CHECK(line == "nan,-inf");
 }
+
+TEST_CASE("trainer: a stop signal during the epoch's metrics stops the run; the resume redoes them") {
+  TempDir dir("trainer_stop_in_metrics");
+  {
+    Run r(dir.path(), 1);
+    r.opt.metrics = {{"score", "score", [](models::GanModel&) -> double {
+                        models::stop_requested().store(true);  // as SIGTERM during FID
+                        throw_if_stop_requested("a test metric");
+                        return 0.0;
+                      }}};
+    CHECK(r.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  Run resumed(dir.path(), 1);
+  resumed.opt.metrics = {{"score", "score", [](models::GanModel&) { return 7.0; }}};
+  CHECK(resumed.run() == models::RunOutcome::completed);
+  const Checkpoint ck = load_checkpoint((dir.path() / "model_checkpoints/last.ckpt").string());
+  CHECK(ck.metadata.at("history").at("score") == nlohmann::json::array({7.0}));
+}

@@ -4,6 +4,7 @@
 
 #include "engine/autograd.h"
 #include "engine/ops.h"
+#include "engine/stop_signal.h"
 #include "kernels/cpu/parallel.h"
 
 namespace aafgan::models::fid {
@@ -15,6 +16,7 @@ FeatureMatrix extract_features(FidInception& net, int64_t count, int64_t batch_s
   net.eval();
   FeatureMatrix out(count, net.feature_dim());
   for (int64_t first = 0; first < count; first += batch_size) {
+    throw_if_stop_requested("FID/KID feature extraction");
     const int64_t n = std::min(batch_size, count - first);
     Tensor x = batch(first, n);
     AAFGAN_CHECK(x.defined() && x.ndim() == 4 && x.size(0) == n && (x.size(1) == 1 || x.size(1) == 3),

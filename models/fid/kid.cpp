@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "engine/stop_signal.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/parallel.h"
 
@@ -108,6 +109,7 @@ KidResult kernel_inception_distance(const FeatureMatrix& real, const FeatureMatr
   Generator gen(o.seed, o.stream);
   std::vector<std::vector<int64_t>> rs, fs;
   for (int s = 0; s < o.subsets; ++s) {
+    throw_if_stop_requested("KID");
     rs.push_back(draw_subsets(real.rows(), size, 1, gen).front());
     fs.push_back(draw_subsets(fake.rows(), size, 1, gen).front());
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/stop_signal.h"
 #include "kernels/cpu/gemm.h"
 
 namespace aafgan::models::fid {
@@ -22,6 +23,7 @@ std::vector<std::vector<double>> parzen_log_likelihoods(const FeatureMatrix& sam
   std::vector<std::vector<double>> out(sigmas.size(), std::vector<double>(static_cast<size_t>(m)));
   std::vector<double> dist(static_cast<size_t>(std::min(batch, std::max<int64_t>(m, 1)) * n));
   for (int64_t b0 = 0; b0 < m; b0 += batch) {
+    throw_if_stop_requested("the Parzen log-likelihood");
     const int64_t b = std::min(batch, m - b0);
     // dist = −2·x·sᵀ, then + ‖x‖² + ‖s‖².
     kernels::cpu::gemm<double>(false, true, b, n, d, -2.0, x.data() + b0 * d, d, samples.data(), d, 0.0, dist.data(),
