@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -12,25 +13,26 @@ namespace aafgan::data {
 namespace {
 
 constexpr uint8_t kTypeUnsignedByte = 0x08;
+// MNIST's train images are 47 M values; a header asking for more than this is not a dataset.
+constexpr uint64_t kMaxIdxValues = uint64_t(1) << 32;
 
-// gzread reads gzip and plain files alike, so one path serves both.
-std::vector<uint8_t> read_all(const std::string& path) {
-  if (!std::filesystem::exists(path)) fail("{}: no such file", path);
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
-  if (!f) fail("{}: cannot open", path);
-  std::vector<uint8_t> out;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const int n = gzread(f.get(), buf, sizeof buf);
-    if (n < 0) {
+using GzFile = std::unique_ptr<gzFile_s, int (*)(gzFile)>;
+
+// Up to n bytes (fewer only at the end of the data). gzread reads gzip and plain files alike.
+size_t read_some(gzFile f, const std::string& path, uint8_t* out, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - got, size_t(1) << 30));
+    const int r = gzread(f, out + got, chunk);
+    if (r < 0) {
       int code = 0;
-      const char* msg = gzerror(f.get(), &code);
+      const char* msg = gzerror(f, &code);
       fail("{}: corrupt compressed data ({})", path, msg ? msg : "unknown zlib error");
     }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
   }
-  return out;
+  return got;
 }
 
 uint32_t be32(const uint8_t* p) {
@@ -40,29 +42,43 @@ uint32_t be32(const uint8_t* p) {
 }  // namespace
 
 IdxArray read_idx_u8(const std::string& path, int expected_rank) {
-  const std::vector<uint8_t> bytes = read_all(path);
-  if (bytes.size() < 4) fail("{}: too short to be an IDX file ({} bytes)", path, bytes.size());
-  if (bytes[0] != 0 || bytes[1] != 0)
-    fail("{}: not an IDX file (wrong magic number 0x{:02x}{:02x}{:02x}{:02x})", path, bytes[0], bytes[1], bytes[2],
-         bytes[3]);
-  if (bytes[2] != kTypeUnsignedByte) fail("{}: IDX element type 0x{:02x} is not unsigned byte (0x08)", path, bytes[2]);
-  const int rank = bytes[3];
+  if (!std::filesystem::exists(path)) fail("{}: no such file", path);
+  GzFile f(gzopen(path.c_str(), "rb"), gzclose);
+  if (!f) fail("{}: cannot open", path);
+  // The header first: it bounds everything read after it, so neither a hostile header nor a
+  // gzip that inflates without end can make us allocate or decompress more than it declares.
+  uint8_t head[4];
+  const size_t got = read_some(f.get(), path, head, 4);
+  if (got < 4) fail("{}: too short to be an IDX file ({} bytes)", path, got);
+  if (head[0] != 0 || head[1] != 0)
+    fail("{}: not an IDX file (wrong magic number 0x{:02x}{:02x}{:02x}{:02x})", path, head[0], head[1], head[2],
+         head[3]);
+  if (head[2] != kTypeUnsignedByte) fail("{}: IDX element type 0x{:02x} is not unsigned byte (0x08)", path, head[2]);
+  const int rank = head[3];
   if (rank != expected_rank)
     fail("{}: IDX file has {} dimensions, expected {} (is this an {} file?)", path, rank, expected_rank,
          expected_rank == 1 ? "images file, not a labels" : "labels file, not an images");
-  const size_t header = 4 + 4 * static_cast<size_t>(rank);
-  if (bytes.size() < header) fail("{}: truncated IDX header", path);
+  std::vector<uint8_t> dims_raw(4 * static_cast<size_t>(rank));
+  if (read_some(f.get(), path, dims_raw.data(), dims_raw.size()) < dims_raw.size())
+    fail("{}: truncated IDX header", path);
   IdxArray out;
-  size_t count = 1;
+  uint64_t count = 1;
   for (int d = 0; d < rank; ++d) {
-    const uint32_t dim = be32(&bytes[4 + 4 * static_cast<size_t>(d)]);
+    const uint32_t dim = be32(&dims_raw[4 * static_cast<size_t>(d)]);
     out.dims.push_back(dim);
+    if (dim != 0 && count > kMaxIdxValues / dim)
+      fail("{}: the header's dimensions ask for more than {} values (not an MNIST file?)", path, kMaxIdxValues);
     count *= dim;
   }
-  const size_t have = bytes.size() - header;
+  out.values.resize(static_cast<size_t>(count));
+  const size_t have = read_some(f.get(), path, out.values.data(), out.values.size());
   if (have < count) fail("{}: truncated: the header promises {} values, the file holds {}", path, count, have);
-  if (have > count) fail("{}: {} unexpected bytes after the {} values the header describes", path, have - count, count);
-  out.values.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  // Trailing data is counted up to a bound, so a gzip that inflates without end stops here too.
+  std::vector<uint8_t> extra(size_t(1) << 16);
+  const size_t trailing = read_some(f.get(), path, extra.data(), extra.size());
+  if (trailing == extra.size())
+    fail("{}: more than {} unexpected bytes after the {} values the header describes", path, trailing, count);
+  if (trailing > 0) fail("{}: {} unexpected bytes after the {} values the header describes", path, trailing, count);
   return out;
 }
 

@@ -156,6 +156,16 @@ TEST_CASE("idx: damaged files are errors that name the file") {
     write_plain(path, bad);
     check_error([&] { read_idx_u8(path, 3); }, {path, "2 unexpected bytes"});
   }
+  SUBCASE("dimensions whose product overflows: refused before any allocation") {
+    write_plain(path, idx_bytes({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}));
+    check_error([&] { read_idx_u8(path, 3); }, {path, "more than 4294967296 values"});
+  }
+  SUBCASE("a gzip that inflates far beyond its header stops at a bound") {
+    std::vector<uint8_t> bomb = good;
+    bomb.resize(bomb.size() + (size_t(8) << 20), 0);  // 8 MiB of zeros compress to a few KiB
+    write_gz(path, bomb);
+    check_error([&] { read_idx_u8(path, 3); }, {path, "more than 65536 unexpected bytes"});
+  }
   SUBCASE("missing file") {
     const std::string missing = tmp.file("no-such-idx-ubyte");
     check_error([&] { read_idx_u8(missing, 3); }, {missing, "no such file"});
