@@ -90,6 +90,9 @@ struct JpegDecoder::Impl {
     err.message[0] = '\0';
     if (setjmp(err.jump)) fail("cannot create a JPEG decompressor: {}", err.message);
     jpeg_create_decompress(&cinfo);
+    // libjpeg's own working memory (progressive files buffer whole coefficient planes): capped,
+    // so that a crafted file fails with libjpeg's error instead of exhausting the host.
+    cinfo.mem->max_memory_to_use = 512L << 20;
   }
   ~Impl() { jpeg_destroy_decompress(&cinfo); }
 

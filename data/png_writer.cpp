@@ -62,10 +62,21 @@ void write_png(const std::string& path, const Image& image) {
   write_png(path, image.width, image.height, image.channels, image.pixels.data());
 }
 
+namespace {
+// 2^28 pixels (16384 × 16384), as the JPEG decoder allows: far above any dataset image.
+constexpr uint64_t kMaxPngPixels = uint64_t(1) << 28;
+}  // namespace
+
 Image read_png(const std::string& path) {
   if (!std::filesystem::exists(path)) fail("read_png '{}': no such file", path);
   png_image img = make_png_image();
   if (!png_image_begin_read_from_file(&img, path.c_str())) fail("read_png '{}': {}", path, img.message);
+  // The header alone decides the allocation below: a hostile one can ask for 4 GiB × 4 GiB.
+  if (uint64_t{img.width} * img.height > kMaxPngPixels) {
+    const uint64_t w = img.width, h = img.height;
+    png_image_free(&img);
+    fail("read_png '{}': image of {}×{} pixels is too large (at most {} pixels)", path, w, h, kMaxPngPixels);
+  }
   const bool color = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
   img.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   Image out;

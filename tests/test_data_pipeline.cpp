@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -294,6 +295,36 @@ TEST_CASE("png: errors name the path") {
     FAIL("reading a non-PNG did not throw");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find(not_png) != std::string::npos);
+  }
+}
+
+TEST_CASE("png: a header asking for a huge image is refused before any allocation") {
+  TempDir tmp("png_huge");
+  const std::string path = tmp.file("huge.png");
+  write_png(path, Image{2, 2, 1, std::vector<uint8_t>(4, 7)});
+  std::vector<unsigned char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // IHDR follows the 8-byte signature: length (4), "IHDR" (4), width (4), height (4), …, CRC.
+  REQUIRE(bytes.size() > 33);
+  REQUIRE(std::string(bytes.begin() + 12, bytes.begin() + 16) == "IHDR");
+  for (int k = 0; k < 2; ++k) {  // 100000 × 100000: 10^10 pixels
+    const uint32_t v = 100000;
+    for (int b = 0; b < 4; ++b) bytes[static_cast<size_t>(16 + 4 * k + b)] = static_cast<unsigned char>(v >> (24 - 8 * b));
+  }
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, bytes.data() + 12, 17));  // type + 13 data bytes
+  for (int b = 0; b < 4; ++b) bytes[static_cast<size_t>(29 + b)] = static_cast<unsigned char>(crc >> (24 - 8 * b));
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    read_png(path);
+    FAIL("a 100000×100000 PNG header was accepted");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("100000×100000 pixels is too large") != std::string::npos);
   }
 }
 
