@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 30));
   app.add_option("--save-stats-a", o.save_a, "write DIR_A's statistics (and features) to FILE");
   app.add_option("--save-stats-b", o.save_b, "write DIR_B's statistics (and features) to FILE");
-  app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--device", o.device, "where the Inception runs: auto (the GPU when one is usable), cpu, cuda[:N]");
   app.add_option("--decode-threads", o.decode_threads, "JPEG decoding threads (default: all cores)")
       ->check(CLI::Range(1, 1024));

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--fid-samples", fid.samples,
                  "generated images per FID evaluation; also the number of real images compared (the first N)")
-      ->check(CLI::Range(int64_t(2), int64_t(1) << 30));
+      ->check(CLI::Range(int64_t(2), int64_t(1000000)));  // 10^6: hours of FID per epoch already
   app.add_option("--fid-stats-cache", fid.stats_cache,
                  "keep the real images' FID statistics (and KID features) in FILE: computed on first use, read "
                  "afterwards; refused if made for other weights or images");

@@ -55,7 +55,7 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
                "only deterministic cuDNN convolution algorithms (bit-identical GPU reruns; may be slower)");
   app.add_flag("--cuda-graph,!--no-cuda-graph", o.cuda_graph,
                "on a GPU, replay each training step as one CUDA graph after a few eager steps (default on)");
-  app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--max-images", o.max_images, "train on the first N images (smoke runs)")
       ->check(CLI::Range(1, 1 << 30));
   app.add_flag("--no-resume", o.no_resume,
