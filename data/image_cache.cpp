@@ -244,7 +244,14 @@ ImageDataset open_image_cache(const std::string& path, const CacheFingerprint& e
     fail("cache {} was made from a different dataset or settings:\n  cache:   {}\n  this run: {}\n{}", path, found, asked,
          kWhatToDo);
 
+  // The numbers used below must be the ones the fingerprint text promised, and the count must fit
+  // the file before it is multiplied (a crafted header could otherwise wrap the product).
+  if (channels != expected.channels || size != expected.size || (expected.max_images > 0 && count > expected.max_images))
+    fail("cache {} has a corrupt header ({} images of {} channels, {}×{}, for a request of {} channels, {}×{}): {}",
+         path, count, channels, size, size, expected.channels, expected.size, expected.size, kWhatToDo);
   const uint64_t image_bytes = uint64_t(channels) * uint64_t(size) * uint64_t(size);
+  if (uint64_t(count) > file_bytes / image_bytes)
+    fail("cache {} has a corrupt header ({} images cannot fit its {} bytes): {}", path, count, file_bytes, kWhatToDo);
   const uint64_t want_payload = uint64_t(count) * image_bytes + (has_labels ? uint64_t(count) * 4 : 0);
   if (payload_bytes != want_payload)
     fail("cache {} has a corrupt header (payload of {} bytes for {} images): {}", path, payload_bytes, count, kWhatToDo);
