@@ -4,6 +4,8 @@
 // that names the file and says what was expected.
 #include <doctest/doctest.h>
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -757,6 +759,18 @@ TEST_CASE("images: a cache that does not fit is rejected with a clear error") {
     bad[20] ^= 0x01;
     write_bytes(cache, bad);
     check_error([&] { open_image_cache(cache, fp); }, {cache, "corrupt header"});
+  }
+  SUBCASE("a crafted header with a valid CRC whose image count would wrap the size arithmetic") {
+    auto bad = good;
+    const uint64_t count = uint64_t(1) << 62;
+    for (int i = 0; i < 8; ++i) bad[16 + static_cast<size_t>(i)] = static_cast<uint8_t>(count >> (8 * i));
+    const uint32_t header_bytes = uint32_t(bad[12]) | uint32_t(bad[13]) << 8 | uint32_t(bad[14]) << 16 |
+                                  uint32_t(bad[15]) << 24;
+    for (int i = 0; i < 4; ++i) bad[56 + static_cast<size_t>(i)] = 0;
+    const uint32_t c = static_cast<uint32_t>(crc32(0, bad.data(), header_bytes));
+    for (int i = 0; i < 4; ++i) bad[56 + static_cast<size_t>(i)] = static_cast<uint8_t>(c >> (8 * i));
+    write_bytes(cache, bad);
+    check_error([&] { open_image_cache(cache, fp); }, {cache, "corrupt header", "images cannot fit"});
   }
   SUBCASE("not a cache") {
     write_bytes(cache, std::vector<uint8_t>(5000, 'x'));
