@@ -46,7 +46,7 @@ RunLock::RunLock(const std::string& run_dir) {
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK)
-      fail("run folder {} is in use by {}; wait for it to finish or stop it", run_dir, holder);
+      throw RunFolderBusy(fmt::format("run folder {} is in use by {}; wait for it to finish or stop it", run_dir, holder));
     fail("cannot lock {}: {}", path, std::strerror(err));
   }
   const std::time_t now = std::time(nullptr);

@@ -6,12 +6,20 @@
 // start time) so that the refusal can name it.
 #include <string>
 
+#include "engine/error.h"
+
 namespace aafgan::models {
+
+// The folder is held by another process: that run is not ours to mark failed.
+class RunFolderBusy : public Error {
+ public:
+  using Error::Error;
+};
 
 class RunLock {
  public:
-  // Creates the folder if needed and takes the lock, or throws "… is in use by host H pid P
-  // (since T)".
+  // Creates the folder if needed and takes the lock, or throws RunFolderBusy "… is in use by
+  // host H pid P (since T)".
   explicit RunLock(const std::string& run_dir);
   ~RunLock();
   RunLock(const RunLock&) = delete;

@@ -166,7 +166,7 @@ TEST_CASE("trainer: a second process on the same run folder is refused, naming t
   TempDir dir("trainer_lock");
   const models::RunLock held(dir.path().string());  // as another process training this run
   Run r(dir.path(), 1);
-  CHECK_THROWS_WITH_AS(r.run(), doctest::Contains("is in use by host"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(r.run(), doctest::Contains("is in use by host"), models::RunFolderBusy);
   CHECK(!fs::exists(dir.path() / "model_checkpoints"));
 }
 

@@ -12,6 +12,7 @@
 #include "engine/device.h"
 #include "engine/random_streams.h"
 #include "models/console.h"
+#include "models/run_lock.h"
 
 namespace aafgan::apps {
 
@@ -175,6 +176,10 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
       }
       const bool bad = outcome == models::RunOutcome::diverged || outcome == models::RunOutcome::previously_failed;
       results.push_back({run.dir, models::outcome_name(outcome), bad ? models::run_failure_reason(run_dir) : ""});
+    } catch (const models::RunFolderBusy& ex) {
+      // Another process is training this run: report it, and leave its folder alone.
+      models::say(stderr, fmt::format("{} skipped: {}\n", label, ex.what()));
+      results.push_back({run.dir, "in use elsewhere", ex.what()});
     } catch (const std::exception& ex) {
       // One run's failure (a bad checkpoint, a device error, a full disk, …) is that run's: it is
       // marked failed and the grid goes on with the next one.
