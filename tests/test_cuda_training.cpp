@@ -28,6 +28,7 @@
 #include "models/trainer.h"
 #include "tests/gpu.h"
 #include "tests/temp_dir.h"
+#include "tests/trainer_run.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;
@@ -41,11 +42,6 @@ struct Deterministic {
   ~Deterministic() { set_deterministic(false); }
 };
 
-const data::MnistSplit& bundled() {
-  static const data::MnistSplit s = data::load_mnist_split(AAFGAN_FIXTURES_DIR "/../../data/mnist", "t10k");
-  return s;
-}
-
 std::vector<float> bits_of(const nn::Module& m) {
   std::vector<float> out;
   for (auto& [name, t] : m.named_parameters()) {
@@ -57,13 +53,6 @@ std::vector<float> bits_of(const nn::Module& m) {
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-models::MnistGanSpec mnist_spec() {
-  models::MnistGanSpec s;
-  s.gen = "BHSA";
-  s.gen_hidden = "MiDA";
-  return s;
 }
 
 // `steps` train_steps of a fresh model on the GPU; graph or not. Returns the stats and weights.
@@ -125,11 +114,11 @@ void check_graph_equals_eager(const std::function<std::unique_ptr<models::GanMod
 
 TEST_CASE("cuda training: CUDA graph replays of the MNIST GAN step equal eager steps to the bit") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
-  const models::MnistTrainingData data(bundled(), 200);
+  const models::MnistTrainingData data(testing::bundled_digits(), 200);
   check_graph_equals_eager(
       [](std::shared_ptr<Generator> dropout) {
         Generator init(5, 1);
-        return std::make_unique<models::MnistCondGan>(mnist_spec(), init, dropout, DType::f32);
+        return std::make_unique<models::MnistCondGan>(testing::bhsa_mida_spec(), init, dropout, DType::f32);
       },
       data, 50);
 }
@@ -151,27 +140,13 @@ TEST_CASE("cuda training: CUDA graph replays of the DCGAN step (cuDNN, batch nor
 TEST_CASE("cuda training: a GPU run stopped mid-epoch and resumed is bit-identical to an uninterrupted one") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
   Deterministic det;
-  struct Run {
-    models::MnistTrainingData data{bundled(), 300};
-    std::shared_ptr<Generator> dropout = std::make_shared<Generator>(7, 4);
-    Generator init{7, 1};
-    models::MnistCondGan model;
-    models::TrainOptions opt;
-    Run(const fs::path& dir) : model(mnist_spec(), init, dropout, DType::f32) {
-      opt.run_dir = dir.string();
-      opt.seed = 7;
-      opt.epochs = 2;
-      opt.batch_size = 50;
-      opt.lr_decay_rate = 0.95;
-      opt.lr_decay_until = 31;
+  // The CPU resume test's run, on the GPU, read back every 2 batches, with a graph from batch 3.
+  struct Run : testing::TrainerRun {
+    explicit Run(const fs::path& dir) : TrainerRun(dir, 2) {
       opt.log_every = 2;
       opt.label = "[gpu test]";
       opt.device = Device::cuda(0);
       opt.graph_warmup = 2;
-    }
-    models::RunOutcome run() {
-      models::AdversarialTrainer t(model, data, opt, DType::f32, dropout);
-      return t.run();
     }
   };
   TempDir a("gpu_straight"), b("gpu_resumed");

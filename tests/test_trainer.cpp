@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tests/temp_dir.h"
+#include "tests/trainer_run.h"
 #include "data/mnist.h"
 #include "engine/checkpoint.h"
 #include "models/mnist_condgan.h"
@@ -21,40 +22,7 @@ using aafgan::testing::TempDir;
 
 namespace {
 
-const data::MnistSplit& bundled() {
-  static const data::MnistSplit s = data::load_mnist_split(AAFGAN_FIXTURES_DIR "/../../data/mnist", "t10k");
-  return s;
-}
-
-// A small but real run: 300 digits, batch 50, BHSA output and MiDA hidden layers in G.
-struct Run {
-  models::MnistTrainingData data{bundled(), 300};
-  std::shared_ptr<Generator> dropout = std::make_shared<Generator>(7, 4);
-  Generator init{7, 1};
-  models::MnistCondGan model;
-  models::TrainOptions opt;
-
-  Run(const fs::path& dir, int epochs) : model(spec(), init, dropout, DType::f32) {
-    opt.run_dir = dir.string();
-    opt.seed = 7;
-    opt.epochs = epochs;
-    opt.batch_size = 50;
-    opt.lr_decay_rate = 0.95;
-    opt.lr_decay_until = 31;
-    opt.log_every = 0;
-    opt.label = "[test]";
-  }
-  static models::MnistGanSpec spec() {
-    models::MnistGanSpec s;
-    s.gen = "BHSA";
-    s.gen_hidden = "MiDA";
-    return s;
-  }
-  models::RunOutcome run() {
-    models::AdversarialTrainer t(model, data, opt, DType::f32, dropout);
-    return t.run();
-  }
-};
+using Run = testing::TrainerRun;
 
 std::vector<double> all_values(const nn::Module& m) {
   std::vector<double> out;
