@@ -6,24 +6,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "engine/error.h"
+#include "models/worker_identity.h"
 
 namespace aafgan::models {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "?";
-  return buf;
-}
 
 std::string holder_of(int fd) {
   char buf[512] = {};
@@ -49,10 +43,7 @@ RunLock::RunLock(const std::string& run_dir) {
       throw RunFolderBusy(fmt::format("run folder {} is in use by {}; wait for it to finish or stop it", run_dir, holder));
     fail("cannot lock {}: {}", path, std::strerror(err));
   }
-  const std::time_t now = std::time(nullptr);
-  char when[64] = {};
-  std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  const std::string me = fmt::format("host {} pid {} (since {})\n", hostname(), ::getpid(), when);
+  const std::string me = fmt::format("host {} pid {} (since {})\n", host_name(), ::getpid(), utc_time_now());
   if (::ftruncate(fd_, 0) == 0) {
     [[maybe_unused]] const ssize_t w = ::pwrite(fd_, me.data(), me.size(), 0);  // informative only
   }

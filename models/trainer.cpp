@@ -515,9 +515,12 @@ RunOutcome AdversarialTrainer::run() {
   if (!opt_.start_over && fs::exists(path(kFailedMarker))) return RunOutcome::previously_failed;
   const RunLock lock(opt_.run_dir);  // held to the end of the run: one process per run folder
   if (opt_.start_over) {
-    // From scratch: everything of an earlier attempt goes, under the lock, except the lock itself.
-    for (const auto& entry : fs::directory_iterator(opt_.run_dir))
-      if (entry.path().filename() != ".lock") fs::remove_all(entry.path());
+    // From scratch: everything of an earlier attempt goes, under the lock, except the lock, the
+    // claim (models/run_claim.h) and the record of who trained the run.
+    for (const auto& entry : fs::directory_iterator(opt_.run_dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name != ".lock" && name.rfind(".claim", 0) != 0 && name != "claims.log") fs::remove_all(entry.path());
+    }
   }
 
   int start_epoch = 0;
@@ -582,7 +585,7 @@ RunOutcome AdversarialTrainer::run() {
       loader.next(batch);
       train_step(uploader_.upload(batch->images, opt_.device), batch->labels);  // pinned + asynchronous on a GPU
       const bool log_point = opt_.log_every > 0 && ((b + 1) % opt_.log_every == 0 || b + 1 == batches);
-      const bool stopping = stop_requested().load();
+      const bool stopping = stop_requested().load() || cancelled();
       // The only reads of the device in an epoch: at log points, at its end and on a stop.
       if (!log_point && !stopping && b + 1 != batches) continue;
       if (!take_stats()) return RunOutcome::diverged;
@@ -599,8 +602,8 @@ RunOutcome AdversarialTrainer::run() {
       if (stopping) {
         partial["seconds"] = seconds_before + elapsed;
         save_checkpoint(epoch, b + 1, partial);
-        say(stdout, fmt::format("\n{}: stopped by signal after epoch {} batch {}; checkpoint written, rerun the same command to "
-                   "continue\n", opt_.label, epoch + 1, b + 1));
+        say(stdout, fmt::format("\n{}: stopped {}after epoch {} batch {}; checkpoint written, rerun the same command to "
+                   "continue\n", opt_.label, cancelled() ? "" : "by signal ", epoch + 1, b + 1));
         return RunOutcome::interrupted;
       }
     }
@@ -622,8 +625,8 @@ RunOutcome AdversarialTrainer::run() {
     std::fflush(stdout);
     start_batch = 0;
     partial = fresh_partial();  // end_of_epoch has checkpointed the epoch
-    if (stop_requested().load()) {
-      say(stdout, fmt::format("{}: stopped by signal after epoch {}; checkpoint written\n", opt_.label, epoch + 1));
+    if (stop_requested().load() || cancelled()) {
+      say(stdout, fmt::format("{}: stopped after epoch {}; checkpoint written\n", opt_.label, epoch + 1));
       return RunOutcome::interrupted;
     }
   }

@@ -57,6 +57,9 @@ struct TrainOptions {
   // to eager steps with one warning.
   bool cuda_graph = true;
   int graph_warmup = 3;
+  // Set by the caller to stop this run as a signal would (checkpoint, RunOutcome::interrupted)
+  // without stopping the process: a worker whose claim was taken over steps aside.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The options every run of experiment e shares: its hyperparameters, schedule and logging. The
@@ -95,6 +98,7 @@ class AdversarialTrainer {
   bool replaying_graph() const { return graph_.ready(); }
 
  private:
+  bool cancelled() const { return opt_.cancel && opt_.cancel->load(); }
   void prepare_step_buffers(int64_t n);
   void stage_onehot(Tensor& dst, const std::vector<int32_t>& labels);
   void step_body();

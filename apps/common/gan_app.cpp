@@ -4,6 +4,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 #include "engine/device.h"
 #include "engine/random_streams.h"
 #include "models/console.h"
+#include "models/run_claim.h"
 #include "models/run_lock.h"
 
 namespace aafgan::apps {
@@ -38,8 +41,8 @@ void print_grid_summary(const std::vector<RunResult>& results) {
     models::say(stdout, fmt::format("{:<{}}  {:<16}  {}\n", r.dir, width, r.outcome, r.reason));
     (r.outcome == "completed" || r.outcome == "already complete" ? done : !r.reason.empty() ? failed : other) += 1;
   }
-  models::say(stdout, fmt::format("{} run(s): {} complete, {} failed, {} interrupted or not started\n", results.size(), done, failed,
-             other));
+  models::say(stdout, fmt::format("{} run(s): {} complete, {} failed, {} interrupted, not started or taken over\n",
+                                  results.size(), done, failed, other));
 }
 
 }  // namespace
@@ -65,11 +68,38 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
   app.add_flag("--force-resume", o.force_resume,
                "resume although the settings (batch size, learning rate, …) differ from the checkpoint's");
   app.add_flag("--retry-double", o.retry_double, "rerun a diverged run in float64 (the failed one is kept aside)");
+  app.add_option("--shard", o.shard,
+                 "train only runs I, I+N, I+2N, … of the grid (0 <= I < N); default: the job array's task from "
+                 "SLURM_ARRAY_TASK_ID/COUNT or AWS_BATCH_JOB_ARRAY_INDEX/SIZE when set, else the whole grid")
+      ->check([](const std::string& v) {
+        try {
+          models::parse_grid_shard(v);
+        } catch (const std::exception& ex) {
+          return std::string(ex.what());
+        }
+        return std::string();
+      });
+  app.add_flag("--claim", o.claim,
+               "share --out with other workers (any number, any hosts on a shared file system): train the runs "
+               "nobody has claimed, take over those of dead workers, wait until the grid is done");
+  app.add_option("--claim-timeout", o.claim_timeout,
+                 "seconds without a heartbeat after which another worker's claim counts as dead (--claim)")
+      ->check(CLI::Range(2.0, 86400.0))
+      ->default_str("600");
+}
+
+models::GridShard resolve_shard(const GanAppOptions& o) {
+  if (!o.shard.empty()) return models::parse_grid_shard(o.shard);
+  if (o.claim) return {};  // claimed runs need no split: every worker may take any of them
+  return models::grid_shard_from_environment().value_or(models::GridShard{});
 }
 
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults) {
   if (!o.experiment_key.empty() && o.config_path.empty()) fail("--experiment needs --config FILE");
   if (!o.config_path.empty() && o.experiment_key.empty()) fail("--config needs --experiment KEY");
+  if (o.claim && o.no_resume)
+    fail("--claim with --no-resume: workers would start each other's runs over; empty the folder (or the runs) instead");
+  resolve_shard(o);  // a malformed job-array environment fails now, not after the data is loaded
   models::Experiment e =
       o.config_path.empty() ? defaults : models::load_experiment(o.config_path, o.experiment_key, defaults);
   for (const std::string& w : e.warnings) models::say(stdout, fmt::format("note: {}\n", w));
@@ -120,7 +150,8 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
   models::install_stop_signal_handlers();
 
   // One training of `run` in `dtype`, from its checkpoint when there is one.
-  const auto train = [&](const models::RunSpec& run, const std::string& label, DType dtype) {
+  const auto train = [&](const models::RunSpec& run, const std::string& label, DType dtype,
+                         const std::atomic<bool>* cancel) {
     Generator init(run.seed, kInitStream);
     auto dropout_gen = std::make_shared<Generator>(run.seed, kDropoutStream);
     std::unique_ptr<models::GanModel> model = cb.make_model(run, dtype, init, dropout_gen);
@@ -137,6 +168,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     t.label = label;
     t.device = device;
     t.cuda_graph = o.cuda_graph;
+    t.cancel = cancel;
     if (cb.metrics) t.metrics = cb.metrics(run, dtype);
     nlohmann::json cfg = e.raw.is_null() ? models::to_json(e) : e.raw;
     cfg["RUN"] = {{"gen", run.models.gen}, {"dis", run.models.dis}, {"gen_hidden", run.models.gen_hidden},
@@ -149,44 +181,117 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     return outcome;
   };
 
-  std::vector<RunResult> results;
+  // One run with its --retry-double and failure isolation; `claim` is this worker's claim on it
+  // (--claim) or null.
   bool interrupted = false;
-  for (const models::RunSpec& run : runs) {
-    if (interrupted) {
-      results.push_back({run.dir, "not started", ""});
-      continue;
-    }
+  const auto attempt = [&](const models::RunSpec& run, models::RunClaim* claim) -> RunResult {
     const std::string label = fmt::format("[{} seed {}]", models::run_dir_name(run.models), run.seed_index);
     const std::string run_dir = (fs::path(o.out_dir) / run.dir).string();
+    const auto train_once = [&](DType dtype) {
+      return train(run, label, dtype, claim ? &claim->lost() : nullptr);
+    };
     try {
       // A float64 retry that was interrupted continues as float64 (its float32 attempt is aside).
       const bool retrying = o.retry_double && e.dtype == DType::f32 && fs::exists(run_dir + "_failed_float32");
-      models::RunOutcome outcome = train(run, label, retrying ? DType::f64 : e.dtype);
+      models::RunOutcome outcome = train_once(retrying ? DType::f64 : e.dtype);
       if (outcome == models::RunOutcome::diverged && o.retry_double && e.dtype == DType::f32 && !retrying) {
         const std::string aside = run_dir + "_failed_float32";
         fs::remove_all(aside);
         fs::rename(run_dir, aside);
+        if (claim) claim->renew();  // the claim went aside with the folder
         models::say(stdout, fmt::format("{} retrying in float64; the failed float32 run is kept in {}\n", label, aside));
-        outcome = train(run, label, DType::f64);
+        outcome = train_once(DType::f64);
+      }
+      if (claim && claim->lost()) {
+        models::say(stderr, fmt::format("{} stepped aside: {} took the run over (this worker was presumed dead)\n", label,
+                                        claim->lost_to()));
+        return {run.dir, "taken over", ""};
       }
       if (outcome == models::RunOutcome::interrupted) {
         interrupted = true;
-        results.push_back({run.dir, "interrupted", ""});
-        continue;
+        return {run.dir, "interrupted", ""};
       }
       const bool bad = outcome == models::RunOutcome::diverged || outcome == models::RunOutcome::previously_failed;
-      results.push_back({run.dir, models::outcome_name(outcome), bad ? models::run_failure_reason(run_dir) : ""});
+      return {run.dir, models::outcome_name(outcome), bad ? models::run_failure_reason(run_dir) : ""};
     } catch (const models::RunFolderBusy& ex) {
       // Another process is training this run: report it, and leave its folder alone.
       models::say(stderr, fmt::format("{} skipped: {}\n", label, ex.what()));
-      results.push_back({run.dir, "in use elsewhere", ex.what()});
+      return {run.dir, "in use elsewhere", ex.what()};
     } catch (const std::exception& ex) {
       // One run's failure (a bad checkpoint, a device error, a full disk, …) is that run's: it is
       // marked failed and the grid goes on with the next one.
       models::say(stderr, fmt::format("{} failed: {}\n", label, ex.what()));
       models::mark_run_failed(run_dir, ex.what());
-      results.push_back({run.dir, "failed", ex.what()});
+      return {run.dir, "failed", ex.what()};
     }
+  };
+
+  // This worker's share of the grid (--shard, or the job array's task).
+  const models::GridShard shard = resolve_shard(o);
+  std::vector<const models::RunSpec*> mine;
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (shard.takes(i)) mine.push_back(&runs[i]);
+  if (!shard.whole())
+    models::say(stdout, fmt::format("shard {}/{} ({}): {} of the grid's {} run(s)\n", shard.index, shard.count,
+                                    shard.source, mine.size(), runs.size()));
+  if (o.claim)
+    models::say(stdout, fmt::format("claiming runs in {} (claims go stale after {} s without a heartbeat)\n",
+                                    o.out_dir, o.claim_timeout));
+
+  std::vector<RunResult> results(mine.size());
+  if (!o.claim) {
+    for (size_t i = 0; i < mine.size(); ++i)
+      results[i] = interrupted ? RunResult{mine[i]->dir, "not started", ""} : attempt(*mine[i], nullptr);
+  } else {
+    // Passes over the runs not yet done: each worker claims what nobody holds, and waits for the
+    // runs other workers hold until they are done or their claims go stale (a dead worker's run
+    // is then taken over and resumed from its checkpoint). No run is left behind while one
+    // worker lives.
+    const models::ClaimSettings settings{o.claim_timeout};
+    std::vector<size_t> pending(mine.size());
+    for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+    std::string last_wait;
+    while (!pending.empty()) {
+      std::vector<size_t> held;
+      std::string example;
+      for (const size_t i : pending) {
+        const models::RunSpec& run = *mine[i];
+        const std::string run_dir = (fs::path(o.out_dir) / run.dir).string();
+        if (interrupted || stop_requested().load()) {
+          interrupted = true;
+          results[i] = {run.dir, "not started", ""};
+          continue;
+        }
+        if (fs::exists(fs::path(run_dir) / "config.json")) {
+          results[i] = {run.dir, "already complete", ""};
+          continue;
+        }
+        if (const std::string reason = models::run_failure_reason(run_dir); !reason.empty()) {
+          results[i] = {run.dir, models::outcome_name(models::RunOutcome::previously_failed), reason};
+          continue;
+        }
+        std::string holder;
+        std::unique_ptr<models::RunClaim> claim = models::RunClaim::try_take(run_dir, settings, &holder);
+        if (!claim) {
+          held.push_back(i);
+          if (example.empty()) example = fmt::format("{}: {}", run.dir, holder);
+          continue;
+        }
+        models::say(stdout, fmt::format("[{} seed {}] {}\n", models::run_dir_name(run.models), run.seed_index,
+                                        claim->how_taken()));
+        results[i] = attempt(run, claim.get());
+      }
+      pending = std::move(held);
+      if (pending.empty() || interrupted) break;
+      const std::string wait = fmt::format("waiting for {} run(s) that other workers hold (e.g. {})", pending.size(), example);
+      if (wait != last_wait) models::say(stdout, wait + "\n");
+      last_wait = wait;
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::duration<double>(std::clamp(o.claim_timeout / 4, 0.2, 30.0));
+      while (std::chrono::steady_clock::now() < until && !stop_requested().load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (const size_t i : pending) results[i] = {mine[i]->dir, "not started", ""};
   }
   print_grid_summary(results);
   if (interrupted) {

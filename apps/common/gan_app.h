@@ -11,6 +11,7 @@
 
 #include "models/experiment.h"
 #include "models/experiment_keys.h"
+#include "models/grid_shard.h"
 #include "models/gan.h"
 #include "models/trainer.h"
 #include "models/training_data.h"
@@ -27,6 +28,9 @@ struct GanAppOptions {
   uint64_t seed = 0;  // --seed S: the seeds S, S+1, … (as many as --seeds) replace SEEDS
   bool no_resume = false, overwrite = false, force_resume = false, retry_double = false, tf32 = false, deterministic = false;
   bool cuda_graph = true;  // --cuda-graph / --no-cuda-graph
+  std::string shard;        // --shard I/N ("" = the job array's task, or the whole grid)
+  bool claim = false;       // --claim: share --out with other workers (models/run_claim.h)
+  double claim_timeout = 600;  // --claim-timeout: seconds without a heartbeat before a claim is stale
 };
 
 // Registers the shared flags; `defaults` supplies the values quoted in --help.
@@ -35,6 +39,10 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
 // The experiment to run: `defaults`, or --config/--experiment, with the flags given on the
 // command line applied over it (model lists, hyperparameters, seeds). Also applies --threads.
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults);
+
+// This worker's part of the grid: --shard, else (without --claim) the Slurm or AWS Batch array
+// task of the environment, else the whole grid. Throws on a malformed value.
+models::GridShard resolve_shard(const GanAppOptions& o);
 
 // The engine device for --device (auto = the GPU when one is usable), with --tf32 and
 // --deterministic applied; says which device was chosen.
@@ -57,7 +65,8 @@ struct GridCallbacks {
 constexpr int kExitRunsFailed = 3;    // the grid went through; some run failed (error.txt)
 constexpr int kExitInterrupted = 75;  // stopped by SIGINT/SIGTERM/SIGHUP; a checkpoint was written
 
-// Trains every run of the grid in order (completed runs are skipped, a killed one resumes). A
+// Trains every run of this worker's shard in order (completed runs are skipped, a killed one
+// resumes; with --claim, only the runs this worker claims, waiting for those other workers hold). A
 // run that fails, by divergence or by any error, is marked with error.txt and the grid goes on;
 // a grid of several runs (or one failed run) ends with a summary table. Returns the exit code:
 // 0 when every run is complete, kExitRunsFailed, or kExitInterrupted at once on a stop signal.
