@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
   app.add_option("--test-batch-size", o.test_batch_size, "evaluation batch size")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
-  app.add_option("--lr", o.lr, "Adadelta learning rate")->capture_default_str()->check(in_half_open(0, std::numeric_limits<double>::infinity(), "> 0"));
+  app.add_option("--lr", o.lr, "Adadelta learning rate")->capture_default_str()->check(in_half_open(0, 100, "in (0, 100]"));
   app.add_option("--gamma", o.gamma, "learning-rate decay per epoch (StepLR, step 1)")
       ->capture_default_str()
       ->check(in_half_open(0, 1, "in (0, 1]"));
@@ -252,11 +252,11 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "where to write the weights (atomically, after every epoch)")->capture_default_str();
   app.add_option("--max-images", o.max_images, "train on the first N training images only (smoke runs); 0 = all")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1 << 30));
   app.add_option("--dtype", o.dtype, "float32 or float64")->capture_default_str()->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--log-interval", o.log_interval, "batches between live progress updates on a terminal; 0 = off")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1 << 30));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/durable_file.h"
 #include "engine/error.h"
 
 namespace aafgan::data {
@@ -95,18 +96,6 @@ struct Fd {
   }
 };
 
-void write_all(int fd, const uint8_t* data, size_t n, const std::string& tmp) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, std::min<size_t>(n, size_t{1} << 30));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write '{}': {}", tmp, std::strerror(errno));
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 }  // namespace
 
 std::string CacheFingerprint::text() const {
@@ -167,30 +156,15 @@ void write_image_cache(const std::string& path, const ImageDataset& ds, const Ca
   std::memcpy(header.data() + kFixedHeader + fp.size(), sk.data(), sk.size());
   put_u32(header, kHeaderCrcAt, crc(0, header.data(), header.size()));
 
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   try {
-    Fd f;
-    f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (f.fd < 0) fail("cannot create '{}': {}", tmp, std::strerror(errno));
-    write_all(f.fd, header.data(), header.size(), tmp);
-    write_all(f.fd, ds.data(), ds.bytes(), tmp);
-    write_all(f.fd, labels.data(), labels.size(), tmp);
-    if (::fsync(f.fd) != 0) fail("cannot sync '{}': {}", tmp, std::strerror(errno));
-    const int fd = f.fd;
-    f.fd = -1;
-    if (::close(fd) != 0) fail("cannot close '{}': {}", tmp, std::strerror(errno));
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      fail("cannot rename '{}' to it: {}", tmp, std::strerror(errno));
+    DurableFile out(path);
+    out.write(header.data(), header.size());
+    out.write(ds.data(), ds.bytes());
+    out.write(labels.data(), labels.size());
+    out.commit();
   } catch (const Error& e) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
     fail("cache {}: {}", path, e.what());
   }
-  // The rename itself survives a crash once the folder is synced (best effort).
-  const fs::path parent = fs::absolute(path).parent_path();
-  Fd dir;
-  dir.fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir.fd >= 0) ::fsync(dir.fd);
 }
 
 ImageDataset open_image_cache(const std::string& path, const CacheFingerprint& expected, bool verify_payload) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/durable_file.h"
 #include "engine/error.h"
 
 namespace aafgan::data {
@@ -94,19 +95,9 @@ std::vector<uint8_t> encode_jpeg(int width, int height, int channels, const uint
 void write_jpeg(const std::string& path, int width, int height, int channels, const uint8_t* pixels,
                 const JpegEncodeOptions& options) {
   const std::vector<uint8_t> bytes = encode_jpeg(width, height, channels, pixels, options);
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail("write_jpeg: cannot create '{}': {}", tmp, std::strerror(errno));
-  std::string why;
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fflush(f) != 0) why = std::strerror(errno);
-  if (std::fclose(f) != 0 && why.empty()) why = std::strerror(errno);
-  if (why.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
-    why = fmt::format("cannot rename '{}' to it: {}", tmp, std::strerror(errno));
-  if (!why.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    fail("write_jpeg '{}': {}", path, why);
-  }
+  DurableFile out(path);
+  out.write(bytes.data(), bytes.size());
+  out.commit();
 }
 
 }  // namespace aafgan::data

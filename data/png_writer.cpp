@@ -1,13 +1,12 @@
 #include "data/png_writer.h"
 
 #include <png.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
+#include "engine/durable_file.h"
 #include "engine/error.h"
 
 namespace aafgan::data {
@@ -31,28 +30,25 @@ void write_png(const std::string& path, int width, int height, int channels, con
   AAFGAN_CHECK(width > 0 && height > 0, "write_png '{}': empty image {}×{}", path, width, height);
   AAFGAN_CHECK(pixels != nullptr, "write_png '{}': no pixel data", path);
 
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail("write_png: cannot create '{}': {}", tmp, std::strerror(errno));
-
   png_image img = make_png_image();
   img.width = static_cast<png_uint_32>(width);
   img.height = static_cast<png_uint_32>(height);
   img.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-  std::string why;
-  if (!png_image_write_to_stdio(&img, f, 0, pixels, 0, nullptr))
-    why = img.message;
-  else if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0)
-    why = std::strerror(errno);
-  png_image_free(&img);
-  if (std::fclose(f) != 0 && why.empty()) why = std::strerror(errno);
-  if (why.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
-    why = fmt::format("cannot rename '{}' to it: {}", tmp, std::strerror(errno));
-  if (!why.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    fail("write_png '{}': {}", path, why);
+  // Encoded in memory, then written durably (engine/durable_file.h): a kill or a full disk
+  // leaves the previous image whole.
+  png_alloc_size_t size = 0;
+  std::vector<uint8_t> bytes;
+  bool ok = png_image_write_get_memory_size(img, size, 0, pixels, 0, nullptr);
+  if (ok) {
+    bytes.resize(size);
+    ok = png_image_write_to_memory(&img, bytes.data(), &size, 0, pixels, 0, nullptr);
   }
+  const std::string why = ok ? "" : img.message;
+  png_image_free(&img);
+  if (!ok) fail("write_png '{}': {}", path, why);
+  DurableFile out(path);
+  out.write(bytes.data(), size);
+  out.commit();
 }
 
 void write_png(const std::string& path, const Image& image) {
