@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/durable_file.h"
 #include "engine/error.h"
 
 namespace aafgan::data {
@@ -31,27 +32,31 @@ void write_png(const std::string& path, int width, int height, int channels, con
   AAFGAN_CHECK(width > 0 && height > 0, "write_png '{}': empty image {}×{}", path, width, height);
   AAFGAN_CHECK(pixels != nullptr, "write_png '{}': no pixel data", path);
 
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail("write_png: cannot create '{}': {}", tmp, std::strerror(errno));
-
   png_image img = make_png_image();
   img.width = static_cast<png_uint_32>(width);
   img.height = static_cast<png_uint_32>(height);
   img.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-  std::string why;
-  if (!png_image_write_to_stdio(&img, f, 0, pixels, 0, nullptr))
-    why = img.message;
-  else if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0)
-    why = std::strerror(errno);
-  png_image_free(&img);
-  if (std::fclose(f) != 0 && why.empty()) why = std::strerror(errno);
-  if (why.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
-    why = fmt::format("cannot rename '{}' to it: {}", tmp, std::strerror(errno));
-  if (!why.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+  // Encoded in memory (the first call only sizes it), then written as every output is
+  // (engine/durable_file.h): a unique temporary, fsynced, renamed, the folder fsynced.
+  png_alloc_size_t size = 0;
+  std::vector<uint8_t> bytes;
+  bool ok = png_image_write_to_memory(&img, nullptr, &size, 0, pixels, 0, nullptr) != 0;
+  if (ok) {
+    bytes.resize(size);
+    ok = png_image_write_to_memory(&img, bytes.data(), &size, 0, pixels, 0, nullptr) != 0;
+  }
+  if (!ok) {
+    const std::string why = img.message;
+    png_image_free(&img);
     fail("write_png '{}': {}", path, why);
+  }
+  png_image_free(&img);
+  try {
+    DurableFile file(path);
+    file.write(bytes.data(), size);
+    file.commit();
+  } catch (const std::exception& e) {
+    fail("write_png '{}': {}", path, e.what());
   }
 }
 

@@ -13,8 +13,8 @@ struct Image {
 };
 
 // Writes `pixels` (height × width × channels, channels 1 = gray or 3 = RGB) to `path`.
-// The file appears complete or not at all: it is written to `path + ".tmp"`, synced, then
-// renamed over `path`. The folder must exist. Throws aafgan::Error naming the path.
+// The file appears complete or not at all, as every output (engine/durable_file.h): a unique
+// temporary, synced, renamed over `path`. The folder must exist. Throws aafgan::Error naming the path.
 void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels);
 void write_png(const std::string& path, const Image& image);
 

@@ -519,6 +519,9 @@ RunOutcome AdversarialTrainer::run() {
     for (const auto& entry : fs::directory_iterator(opt_.run_dir))
       if (entry.path().filename() != ".lock") fs::remove_all(entry.path());
   }
+  // Temporaries of an earlier process killed mid-write: the folder is ours now (the lock), and
+  // some of their targets may not be written again before this start ends (a stop mid-epoch).
+  remove_temps_under(opt_.run_dir);
 
   int start_epoch = 0;
   int64_t start_batch = 0;

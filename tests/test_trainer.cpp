@@ -130,6 +130,24 @@ TEST_CASE("trainer: the epoch is checkpointed before its metrics, and a run kill
   CHECK(calls == 2);
 }
 
+TEST_CASE("trainer: a start removes the temporaries a killed process left in its run folder") {
+  // Found by tools/fault_inject.sh: a SIGKILL inside the write of metrics.csv left its temporary,
+  // and the next start, stopped mid-epoch, never wrote metrics.csv again to clean it.
+  TempDir dir("trainer_stale_temps");
+  fs::create_directories(dir.path() / "samples_img");
+  const std::vector<fs::path> temps = {dir.path() / "metrics.csv.tmp.1.25",  // pid 1: alive, reused
+                                       dir.path() / "samples_img/1.png.tmp"};  // the earlier PNG writer's
+  for (const auto& p : temps) std::ofstream(p) << "torn";
+  models::stop_requested().store(true);  // this start writes nothing but its stop checkpoint
+  {
+    Run r(dir.path(), 1);
+    CHECK(r.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  for (const auto& p : temps) CHECK_MESSAGE(!fs::exists(p), p.string());
+  CHECK(fs::exists(dir.path() / "model_checkpoints/last.ckpt"));
+}
+
 TEST_CASE("trainer: a second process on the same run folder is refused, naming the holder") {
   TempDir dir("trainer_lock");
   const models::RunLock held(dir.path().string());  // as another process training this run
