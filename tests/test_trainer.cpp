@@ -70,6 +70,30 @@ TEST_CASE("trainer: a run stopped mid-epoch and resumed is bit-identical to an u
   CHECK(ca.metadata.at("rng") == cb.metadata.at("rng"));
 }
 
+TEST_CASE("trainer: a run stopped after an epoch's last batch resumes with that batch's losses") {
+  // Found by tools/fault_inject.sh: a SIGTERM during the last batch of an epoch checkpoints at
+  // "next batch = batches"; the resume trains no batch before the epoch's end, and its metrics.csv
+  // got zeros for the last-batch columns (d_losses_last, ...) instead of the last batch's values.
+  TempDir a("trainer_last_straight"), b("trainer_last_resumed");
+  Run straight(a.path(), 2);
+  straight.opt.batch_size = 300;  // one batch per epoch: the first batch is the last
+  REQUIRE(straight.run() == models::RunOutcome::completed);
+  models::stop_requested().store(true);
+  {
+    Run first(b.path(), 2);
+    first.opt.batch_size = 300;
+    CHECK(first.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  Run resumed(b.path(), 2);
+  resumed.opt.batch_size = 300;
+  REQUIRE(resumed.run() == models::RunOutcome::completed);
+  const Checkpoint ca = load_checkpoint((a.path() / "model_checkpoints/last.ckpt").string());
+  const Checkpoint cb = load_checkpoint((b.path() / "model_checkpoints/last.ckpt").string());
+  for (const char* key : {"d_losses_last", "g_losses_last", "d_accuracies_last", "d_losses"})
+    CHECK_MESSAGE(ca.metadata.at("history").at(key) == cb.metadata.at("history").at(key), key);
+}
+
 TEST_CASE("trainer: a non-finite loss marks the run failed and keeps the last good checkpoint") {
   TempDir dir("trainer_diverge");
   {
