@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -25,6 +26,15 @@ std::string temp_name(const std::string& path) {
   return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
 }
 
+// The pid in a temporary's name after "<target>.tmp.", if `rest` is "<pid>.<n>"; else -1.
+long temp_pid(const std::string& rest) {
+  const size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string::npos || dot + 1 == rest.size()) return -1;
+  const auto digits = [](const std::string& s) { return s.find_first_not_of("0123456789") == std::string::npos; };
+  if (!digits(rest.substr(0, dot)) || !digits(rest.substr(dot + 1))) return -1;
+  return std::strtol(rest.c_str(), nullptr, 10);
+}
+
 // Temporaries of `path` whose process is gone (a kill mid-write); a live writer's are kept.
 void remove_stale_temps(const std::string& path) {
   const fs::path target(path);
@@ -34,9 +44,9 @@ void remove_stale_temps(const std::string& path) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const long pid = std::strtol(rest.c_str(), nullptr, 10);
-    if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) fs::remove(entry.path(), ec);
+    const long pid = temp_pid(name.substr(prefix.size()));
+    if (pid < 0) continue;  // not one of ours ("a.csv.tmp.notes")
+    if (pid == 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) fs::remove(entry.path(), ec);
   }
 }
 
@@ -54,6 +64,11 @@ void sync_dir_of(const std::string& path) {
 DurableFile::DurableFile(std::string path) : path_(std::move(path)), temp_(temp_name(path_)) {
   remove_stale_temps(path_);
   fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // A stale temporary can carry this very name: a killed process's, whose pid is now ours.
+  for (int tries = 0; fd_ < 0 && errno == EEXIST && tries < 100; ++tries) {
+    temp_ = temp_name(path_);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
   if (fd_ < 0) fail("cannot create '{}': {}", temp_, errno_text());
 }
 
@@ -89,6 +104,24 @@ void write_file_durably(const std::string& path, const std::string& text) {
   DurableFile f(path);
   f.write(text.data(), text.size());
   f.commit();
+}
+
+int remove_temps_under(const std::string& dir) {
+  std::vector<fs::path> doomed;  // collected first: no removal while the folder is being read
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code entry_ec;  // an entry gone meanwhile is skipped, not the end of the walk
+    if (!it->is_regular_file(entry_ec)) continue;
+    const std::string name = it->path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    const long pid = at == std::string::npos || at == 0 ? -1 : temp_pid(name.substr(at + 5));
+    const bool old_png_temp = name.size() > 8 && name.compare(name.size() - 8, 8, ".png.tmp") == 0;
+    if (pid >= 0 || old_png_temp) doomed.push_back(it->path());
+  }
+  int removed = 0;
+  for (const fs::path& p : doomed) removed += fs::remove(p, ec) ? 1 : 0;
+  return removed;
 }
 
 }  // namespace aafgan

@@ -3,7 +3,8 @@
 // name beside the target, checked, fsynced, renamed over the target, and the folder fsynced, so
 // that a kill or a full disk at any moment leaves either the old file or the new one whole,
 // never an empty or torn file, and two processes never write the same temporary. A temporary
-// left by a killed process is removed by the next write of the same target.
+// left by a killed process is removed by the next write of the same target, or all at once by
+// remove_temps_under (a run's start does that to its locked folder).
 #include <string>
 
 #include "engine/stop_signal.h"
@@ -34,5 +35,12 @@ class DurableFile {
 
 // The whole of `text` as `path`, durably.
 void write_file_durably(const std::string& path, const std::string& text);
+
+// Removes every temporary of this writer under `dir` and its subfolders, and the "<name>.tmp"
+// files of the earlier PNG writer; returns how many. Only for a folder this process holds
+// exclusively and does not write in yet (a run folder, just locked): a kill leaves temporaries
+// of targets the next start may never write again, and the per-target cleanup above keeps those
+// whose pid is alive, which after a pid is reused (pid_max can be 32768) is not their writer.
+int remove_temps_under(const std::string& dir);
 
 }  // namespace aafgan

@@ -34,6 +34,10 @@ void install_stop_signal_handlers() {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGHUP, on_stop_signal);  // a closed terminal stops a run as SIGTERM does
   std::signal(SIGPIPE, SIG_IGN);
+  // A write past the file size limit (ulimit -f) would kill the process with SIGXFSZ, a
+  // checkpoint's temporary left behind; ignored, the write fails with EFBIG, which the writers
+  // report like a full disk (the run fails by name, the previous checkpoint stays).
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 StopRequested::StopRequested(const char* where)

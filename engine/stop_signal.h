@@ -4,7 +4,8 @@
 // can be redone (the epoch metrics: FID features, KID, Parzen) give up at their next iteration
 // with StopRequested. A second signal ends the process at once (exit 128 + signal), except while
 // a durable write (engine/durable_file.h) is in progress: that write completes first, so no file
-// is ever left half-replaced. SIGPIPE is ignored: writes to a closed pipe fail instead.
+// is ever left half-replaced. SIGPIPE and SIGXFSZ are ignored: writes to a closed pipe or past
+// the file size limit fail (EPIPE, EFBIG) instead of killing the process.
 #include <atomic>
 #include <stdexcept>
 

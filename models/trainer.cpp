@@ -522,12 +522,20 @@ RunOutcome AdversarialTrainer::run() {
       if (name != ".lock" && name.rfind(".claim", 0) != 0 && name != "claims.log") fs::remove_all(entry.path());
     }
   }
+  // Temporaries of an earlier process killed mid-write: the folder is ours now (the lock), and
+  // some of their targets may not be written again before this start ends (a stop mid-epoch).
+  remove_temps_under(opt_.run_dir);
 
   int start_epoch = 0;
   int64_t start_batch = 0;
   nlohmann::json partial = fresh_partial();
   if (opt_.resume && load_checkpoint(start_epoch, start_batch, partial)) {
     say(stdout, fmt::format("{}: resuming at epoch {} batch {}\n", opt_.label, start_epoch + 1, start_batch));
+    if (partial.contains("last")) {  // checkpoints of older builds lack it
+      const nlohmann::json& l = partial.at("last");
+      last_ = StepValues{l.at("d_loss").get<double>(), l.at("g_loss").get<double>(), l.at("d_accuracy").get<double>(),
+                         l.at("d_real").get<double>(), l.at("d_fake").get<double>()};
+    }
     // A run killed during an epoch's metrics resumes by finishing them.
     try {
       if (start_batch == 0 && start_epoch > 0) epoch_metrics(start_epoch);
@@ -571,6 +579,10 @@ RunOutcome AdversarialTrainer::run() {
       partial["d_accuracy"] = st.sums.d_accuracy;
       partial["batches"] = batches_before + static_cast<double>(st.steps);
       last_ = st.last;
+      // Checkpointed with the sums: a run stopped after an epoch's last batch resumes at the
+      // epoch's end, with no batch of its own to read these from.
+      partial["last"] = {{"d_loss", last_.d_loss}, {"g_loss", last_.g_loss}, {"d_accuracy", last_.d_accuracy},
+                         {"d_real", last_.d_real}, {"d_fake", last_.d_fake}};
       if (st.first_bad_step < 0) return true;
       const int64_t bad = start_batch + st.first_bad_step + 1;
       say(stderr, fmt::format("\n{}: loss is not finite at epoch {} batch {} (d_loss {}, g_loss {}); run marked failed, "

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "engine/durable_file.h"
 #include "tests/temp_dir.h"
@@ -88,4 +89,39 @@ TEST_CASE("durable file: temporaries are unique, and a dead process's are remove
   CHECK(!fs::exists(stale));
   CHECK(fs::exists(a.temp_path()));
   CHECK(read_all(path) == "{}\n");
+}
+
+TEST_CASE("durable file: a stale temporary with this process's own name (a reused pid) does not block the write") {
+  testing::TempDir dir("durable_own_name");
+  const std::string path = (dir.path() / "metrics.csv").string();
+  std::string next;
+  {
+    DurableFile probe(path);  // the name the next write would take is the counter's next value
+    const std::string t = probe.temp_path();
+    const size_t dot = t.rfind('.');
+    next = t.substr(0, dot + 1) + std::to_string(std::stoul(t.substr(dot + 1)) + 1);
+  }
+  std::ofstream(next) << "left by a killed process that had our pid";
+  write_file_durably(path, "epoch\n");
+  CHECK(read_all(path) == "epoch\n");
+}
+
+TEST_CASE("durable file: remove_temps_under clears a folder's temporaries, whatever pid they carry") {
+  testing::TempDir dir("durable_sweep");
+  const fs::path d = dir.path();
+  fs::create_directories(d / "stats");
+  fs::create_directories(d / "samples_img");
+  const std::vector<fs::path> temps = {
+      d / "metrics.csv.tmp.1.0",                      // pid 1 is alive (init), but not the writer
+      d / "stats" / "d_losses.csv.tmp.4194305.12",  // a dead pid
+      d / ("config.json.tmp." + std::to_string(::getpid()) + ".3"),  // our pid, reused
+      d / "samples_img" / "3.png.tmp",              // the earlier PNG writer's
+  };
+  const std::vector<fs::path> kept = {d / "metrics.csv", d / "notes.tmp.txt", d / "a.csv.tmp.x.1", d / ".tmp.1.2"};
+  for (const auto& p : temps) std::ofstream(p) << "torn";
+  for (const auto& p : kept) std::ofstream(p) << "kept";
+  CHECK(remove_temps_under(d.string()) == static_cast<int>(temps.size()));
+  for (const auto& p : temps) CHECK_MESSAGE(!fs::exists(p), p.string());
+  for (const auto& p : kept) CHECK_MESSAGE(fs::exists(p), p.string());
+  CHECK(remove_temps_under((d / "no_such_folder").string()) == 0);
 }

@@ -3,6 +3,7 @@
 // and _exit act on the whole process.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,4 +77,27 @@ TEST_CASE("stop signal: SIGPIPE is ignored once the handlers are installed") {
     ::_exit(stop_requested().load() ? 5 : 0);
   });
   CHECK(status == 0);
+}
+
+TEST_CASE("stop signal: past the file size limit a durable write fails with EFBIG instead of SIGXFSZ killing us") {
+  // ulimit -f: unhandled, the first write past the limit kills the process (exit 153 from the
+  // shell), its checkpoint temporary left behind and no message; the run must fail by name.
+  testing::TempDir dir("stop_xfsz");
+  const std::string path = (dir.path() / "last.ckpt").string();
+  const int status = in_child([&] {
+    install_stop_signal_handlers();
+    struct rlimit small {};
+    getrlimit(RLIMIT_FSIZE, &small);
+    small.rlim_cur = 4096;
+    if (setrlimit(RLIMIT_FSIZE, &small) != 0) ::_exit(2);
+    try {
+      write_file_durably(path, std::string(10000, 'x'));
+    } catch (const std::exception& e) {
+      ::_exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 3);
+    }
+    ::_exit(4);  // the write went through the limit
+  });
+  CHECK(status == 0);
+  CHECK_FALSE(fs::exists(path));
+  CHECK(fs::is_empty(dir.path()));  // the temporary went with the failed write
 }

@@ -70,6 +70,30 @@ TEST_CASE("trainer: a run stopped mid-epoch and resumed is bit-identical to an u
   CHECK(ca.metadata.at("rng") == cb.metadata.at("rng"));
 }
 
+TEST_CASE("trainer: a run stopped after an epoch's last batch resumes with that batch's losses") {
+  // Found by tools/fault_inject.sh: a SIGTERM during the last batch of an epoch checkpoints at
+  // "next batch = batches"; the resume trains no batch before the epoch's end, and its metrics.csv
+  // got zeros for the last-batch columns (d_losses_last, ...) instead of the last batch's values.
+  TempDir a("trainer_last_straight"), b("trainer_last_resumed");
+  Run straight(a.path(), 2);
+  straight.opt.batch_size = 300;  // one batch per epoch: the first batch is the last
+  REQUIRE(straight.run() == models::RunOutcome::completed);
+  models::stop_requested().store(true);
+  {
+    Run first(b.path(), 2);
+    first.opt.batch_size = 300;
+    CHECK(first.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  Run resumed(b.path(), 2);
+  resumed.opt.batch_size = 300;
+  REQUIRE(resumed.run() == models::RunOutcome::completed);
+  const Checkpoint ca = load_checkpoint((a.path() / "model_checkpoints/last.ckpt").string());
+  const Checkpoint cb = load_checkpoint((b.path() / "model_checkpoints/last.ckpt").string());
+  for (const char* key : {"d_losses_last", "g_losses_last", "d_accuracies_last", "d_losses"})
+    CHECK_MESSAGE(ca.metadata.at("history").at(key) == cb.metadata.at("history").at(key), key);
+}
+
 TEST_CASE("trainer: a non-finite loss marks the run failed and keeps the last good checkpoint") {
   TempDir dir("trainer_diverge");
   {
@@ -128,6 +152,24 @@ TEST_CASE("trainer: the epoch is checkpointed before its metrics, and a run kill
   CHECK(end.metadata.at("history").at("score") == nlohmann::json::array({43.0}));
   CHECK(end.metadata.at("history").at("d_losses").size() == 1);  // no epoch trained twice
   CHECK(calls == 2);
+}
+
+TEST_CASE("trainer: a start removes the temporaries a killed process left in its run folder") {
+  // Found by tools/fault_inject.sh: a SIGKILL inside the write of metrics.csv left its temporary,
+  // and the next start, stopped mid-epoch, never wrote metrics.csv again to clean it.
+  TempDir dir("trainer_stale_temps");
+  fs::create_directories(dir.path() / "samples_img");
+  const std::vector<fs::path> temps = {dir.path() / "metrics.csv.tmp.1.25",  // pid 1: alive, reused
+                                       dir.path() / "samples_img/1.png.tmp"};  // the earlier PNG writer's
+  for (const auto& p : temps) std::ofstream(p) << "torn";
+  models::stop_requested().store(true);  // this start writes nothing but its stop checkpoint
+  {
+    Run r(dir.path(), 1);
+    CHECK(r.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  for (const auto& p : temps) CHECK_MESSAGE(!fs::exists(p), p.string());
+  CHECK(fs::exists(dir.path() / "model_checkpoints/last.ckpt"));
 }
 
 TEST_CASE("trainer: a second process on the same run folder is refused, naming the holder") {

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev
-          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp)
+          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace)
 
 missing=()
 for p in "${packages[@]}"; do
