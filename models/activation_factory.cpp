@@ -46,4 +46,12 @@ std::shared_ptr<nn::Module> ActivationFactory::output(const std::string& name, c
   return adaptive(name, param_shape, "out");
 }
 
+void index_adaptive_layers(std::vector<AdaptiveLayer>& layers, nn::Sequential& net) {
+  for (AdaptiveLayer& l : layers) {
+    for (size_t i = 0; i < net.size() && l.index < 0; ++i)
+      if (&net[i] == static_cast<nn::Module*>(l.layer.get())) l.index = static_cast<int>(i);
+    AAFGAN_CHECK(l.index >= 0, "adaptive layer {} is not a child of its network", l.name);
+  }
+}
+
 }  // namespace aafgan::models

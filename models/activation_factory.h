@@ -18,7 +18,13 @@ enum class Net { generator, discriminator };
 struct AdaptiveLayer {
   std::string name;  // e.g. "hidden1.MiDA", "out.BHSA"
   std::shared_ptr<nn::AdaptiveActivation> layer;
+  // Its position in the network's Sequential, which is its index in the reference config's
+  // layer list: the <Gen|Dis>_<param>_<index>.csv files of stats/ are named by it.
+  int index = -1;
 };
+
+// Sets each layer's index to its position in `net`; every layer must be one of net's children.
+void index_adaptive_layers(std::vector<AdaptiveLayer>& layers, nn::Sequential& net);
 
 class ActivationFactory {
  public:

@@ -91,6 +91,8 @@ DcGan::DcGan(const DcGanSpec& spec, Generator& init, DType dtype)
   discriminator_ = d;
   g_adaptive_ = gf.adaptive_layers();
   d_adaptive_ = df.adaptive_layers();
+  index_adaptive_layers(g_adaptive_, *g);
+  index_adaptive_layers(d_adaptive_, *d);
 }
 
 Tensor DcGan::generate(const Tensor& z, const Tensor& onehot) {

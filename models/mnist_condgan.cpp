@@ -51,6 +51,8 @@ MnistCondGan::MnistCondGan(const MnistGanSpec& spec, Generator& init, std::share
   discriminator_ = d;
   g_adaptive_ = gf.adaptive_layers();
   d_adaptive_ = df.adaptive_layers();
+  index_adaptive_layers(g_adaptive_, *g);
+  index_adaptive_layers(d_adaptive_, *d);
 }
 
 Tensor MnistCondGan::generate(const Tensor& z, const Tensor& onehot) { return generator()(concat({z, onehot}, 1)); }

@@ -63,7 +63,8 @@ EpochMetric classifier_metric(std::shared_ptr<MnistClassifier> net, uint64_t run
             const Tensor onehot = one_hot(labels, 10, dtype).to(gan.device());
             const Tensor images = gan.generate(z, onehot).to(Device::cpu()).to(net->dtype());
             return accuracy(*net, gan_to_classifier_input(images), std::vector<int>(labels.begin(), labels.end()));
-          }};
+          },
+          100.0};
 }
 
 std::vector<EpochMetric> MnistMetrics::for_run(uint64_t run_seed, DType dtype) const {

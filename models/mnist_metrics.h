@@ -28,8 +28,9 @@ struct ParzenReference {
 ParzenReference choose_parzen_reference(const data::MnistSplit& training, bool training_is_train,
                                         const std::string& dir);
 
-// "classifier_accuracy" → stats/pre_classifier_accuracies.csv: accuracy of `net` on `count`
-// generated digits, 1/10 of them per class, from the same noise every epoch.
+// "classifier_accuracy": accuracy of `net` on `count` generated digits, 1/10 of them per class,
+// from the same noise every epoch; a fraction in metrics.csv, percent in
+// stats/pre_classifier_accuracies.csv (the reference's hits/len*100).
 EpochMetric classifier_metric(std::shared_ptr<MnistClassifier> net, uint64_t run_seed, int count, DType dtype);
 
 // The metrics every run of a grid gets, in a fixed order (it is the order of metrics.csv's columns).

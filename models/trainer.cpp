@@ -474,13 +474,31 @@ void AdversarialTrainer::epoch_metrics(int epochs_done) {
 
 void AdversarialTrainer::write_outputs() const {
   fs::create_directories(path("stats"));
-  std::vector<std::string> series = kLossSeries;
-  for (const EpochMetric& m : opt_.metrics) series.push_back(m.csv_name);
-  for (const std::string& name : series) {
+  // stats/: the reference code's files, names and units (one row, one value per epoch), which
+  // its analysis scripts read.
+  const auto write_row = [&](const std::string& file, const nlohmann::json& values, double scale) {
     std::string row;
-    for (const auto& v : history_.at(name)) row += (row.empty() ? "" : ",") + fmt::format("{}", v.get<double>());
-    write_text_atomic(path("stats/" + name + ".csv"), row + "\n");
+    for (const auto& v : values) row += (row.empty() ? "" : ",") + fmt::format("{}", v.get<double>() * scale);
+    write_text_atomic(path("stats/" + file + ".csv"), row + "\n");
+  };
+  for (const std::string& name : kLossSeries) write_row(name, history_.at(name), 1.0);
+  for (const EpochMetric& m : opt_.metrics) {
+    write_row(m.csv_name, history_.at(m.csv_name), m.stats_scale);
+    if (!m.reference_stats.empty()) write_row(m.reference_stats, history_.at(m.csv_name), m.stats_scale);
   }
+  nlohmann::json x = nlohmann::json::array();
+  for (size_t e = 1; e <= history_.at("d_losses").size(); ++e) x.push_back(static_cast<double>(e));
+  write_row("x", x, 1.0);
+  // One file per adaptive parameter and layer, its mean over the features each epoch.
+  const auto params = [&](const std::vector<AdaptiveLayer>& layers, const char* net, const char* file_net) {
+    for (const AdaptiveLayer& l : layers)
+      for (const nn::ParamStats& s : l.layer->stats()) {
+        const auto it = history_.find(fmt::format("{}.{}.{}.mean", net, l.name, s.name));
+        if (it != history_.end()) write_row(fmt::format("{}_{}_{}", file_net, s.name, l.index), *it, 1.0);
+      }
+  };
+  params(model_.generator_adaptive(), "G", "Gen");
+  params(model_.discriminator_adaptive(), "D", "Dis");
   // metrics.csv: one row per epoch, every recorded series as a column.
   std::vector<std::string> columns;
   for (auto it = history_.begin(); it != history_.end(); ++it) columns.push_back(it.key());

@@ -24,9 +24,19 @@ namespace aafgan::models {
 
 // A per-epoch score of the generator (classifier accuracy, FID, ...).
 struct EpochMetric {
-  std::string column;    // metrics.csv column, e.g. "classifier_accuracy"
-  std::string csv_name;  // stats/<csv_name>.csv, e.g. "pre_classifier_accuracies"
+  EpochMetric(std::string column_, std::string csv_name_, std::function<double(GanModel&)> compute_,
+              double stats_scale_ = 1.0, std::string reference_stats_ = "")
+      : column(std::move(column_)), csv_name(std::move(csv_name_)), compute(std::move(compute_)),
+        stats_scale(stats_scale_), reference_stats(std::move(reference_stats_)) {}
+
+  std::string column;    // its name in progress lines, e.g. "classifier_accuracy"
+  std::string csv_name;  // metrics.csv column and stats/<csv_name>.csv, e.g. "pre_classifier_accuracies"
   std::function<double(GanModel&)> compute;
+  // stats/ holds the reference code's units and names, metrics.csv our own: stats/<csv_name>.csv
+  // is written × stats_scale (100: the reference's accuracies are percent), and also as
+  // stats/<reference_stats>.csv when the reference named it differently (e.g. "lls_avg").
+  double stats_scale = 1.0;
+  std::string reference_stats;
 };
 
 struct TrainOptions {

@@ -225,7 +225,8 @@ std::vector<EpochMetric> parzen_metrics(std::shared_ptr<const FeatureMatrix> val
     *last = parzen_evaluate(samples, *validation, *test, options.grid, options.batch);
     return last->mean;
   };
-  return {{"parzen_ll", "parzen_log_likelihood", compute},
+  return {{"parzen_ll", "parzen_log_likelihood", compute, 1.0, "lls_avg"},
+          {"parzen_ll_std", "parzen_log_likelihood_std", [last](GanModel&) { return last->std; }, 1.0, "lls_std"},
           {"parzen_ll_se", "parzen_log_likelihood_se", [last](GanModel&) { return last->std_error; }},
           {"parzen_sigma", "parzen_sigma", [last](GanModel&) { return last->sigma; }}};
 }

@@ -87,8 +87,10 @@ struct ParzenMetricOptions {
   std::vector<double> grid = parzen_sigma_grid();
 };
 
-// "parzen_ll" → stats/parzen_log_likelihood.csv (mean LL of `test` in nats, data in [0, 1]),
-// "parzen_ll_se" → parzen_log_likelihood_se.csv (its standard error) and "parzen_sigma" →
+// "parzen_ll" → stats/parzen_log_likelihood.csv and lls_avg.csv (mean LL of `test` in nats, data
+// in [0, 1]), "parzen_ll_std" → parzen_log_likelihood_std.csv and lls_std.csv (the std of the
+// test points' LLs), "parzen_ll_se" → parzen_log_likelihood_se.csv (its standard error, what
+// parzen_ll.py prints after ±) and "parzen_sigma" →
 // parzen_sigma.csv (the bandwidth chosen on `validation` that epoch). Generated samples (tanh
 // outputs in [−1, 1]) are mapped to [0, 1] by (x + 1)/2 to match.
 std::vector<EpochMetric> parzen_metrics(std::shared_ptr<const FeatureMatrix> validation,

@@ -82,7 +82,8 @@ ParzenResult parzen_evaluate(const FeatureMatrix& samples, const FeatureMatrix& 
   r.mean = mean_of(ll);
   double var = 0;
   for (double v : ll) var += (v - r.mean) * (v - r.mean);
-  r.std_error = std::sqrt(var / static_cast<double>(ll.size())) / std::sqrt(static_cast<double>(ll.size()));
+  r.std = std::sqrt(var / static_cast<double>(ll.size()));
+  r.std_error = r.std / std::sqrt(static_cast<double>(ll.size()));
   return r;
 }
 

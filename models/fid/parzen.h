@@ -24,7 +24,8 @@ std::vector<double> parzen_sigma_grid(double lo = -1.0, double hi = 0.0, int cou
 
 struct ParzenResult {
   double mean = 0;       // mean LL over the test rows (nats)
-  double std_error = 0;  // population std of the per-row LLs / sqrt(#test), as parzen_ll.py
+  double std = 0;        // population std of the per-row LLs
+  double std_error = 0;  // std / sqrt(#test), as parzen_ll.py
   double sigma = 0;      // the chosen bandwidth
   std::vector<double> validation_means;  // mean validation LL per grid σ
 };
