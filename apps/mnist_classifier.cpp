@@ -33,6 +33,7 @@
 #include "engine/optim/scheduler.h"
 #include "engine/random_streams.h"
 #include "models/mnist_classifier.h"
+#include "models/mnist_classifier_training.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;
@@ -54,69 +55,6 @@ struct Options {
   int log_interval = 10;
 };
 
-// Training images and the held-out ones, both as raw pixels plus labels.
-struct Dataset {
-  std::string dir, description;
-  std::vector<uint8_t> train_pixels, eval_pixels;
-  std::vector<int> train_labels, eval_labels;
-  int64_t train_count = 0, eval_count = 0;
-};
-
-void append(const data::MnistSplit& s, int64_t first, int64_t count, std::vector<uint8_t>& pixels,
-            std::vector<int>& labels) {
-  pixels.insert(pixels.end(), s.images.begin() + first * data::kMnistPixels,
-                s.images.begin() + (first + count) * data::kMnistPixels);
-  for (int64_t i = first; i < first + count; ++i) labels.push_back(s.labels[static_cast<size_t>(i)]);
-}
-
-Dataset load_data(const Options& o) {
-  Dataset d;
-  d.dir = data::find_mnist_dir(o.data);
-  const bool has_train = data::has_mnist_split(d.dir, "train");
-  const bool has_test = data::has_mnist_split(d.dir, "t10k");
-  if (has_train && has_test) {
-    const data::MnistSplit train = data::load_mnist_split(d.dir, "train");
-    const data::MnistSplit test = data::load_mnist_split(d.dir, "t10k");
-    d.train_count = o.max_images > 0 ? std::min(o.max_images, train.count) : train.count;
-    append(train, 0, d.train_count, d.train_pixels, d.train_labels);
-    d.eval_count = test.count;
-    append(test, 0, test.count, d.eval_pixels, d.eval_labels);
-    d.description = fmt::format("train split ({} of {} images), evaluated on the t10k split ({} images)",
-                                d.train_count, train.count, d.eval_count);
-  } else {
-    const std::string split = has_test ? "t10k" : "train";
-    const data::MnistSplit s = data::load_mnist_split(d.dir, split);
-    // The last fifth is never trained on: 2000 of the bundled 10k.
-    d.eval_count = s.count / 5;
-    const int64_t available = s.count - d.eval_count;
-    AAFGAN_CHECK(d.eval_count > 0 && available > 0, "{}: only {} images in the {} split, too few to hold any out",
-                 d.dir, s.count, split);
-    d.train_count = o.max_images > 0 ? std::min(o.max_images, available) : available;
-    append(s, 0, d.train_count, d.train_pixels, d.train_labels);
-    append(s, available, d.eval_count, d.eval_pixels, d.eval_labels);
-    d.description = fmt::format(
-        "only the {} split ({} images) is there: training on images 0–{}, holding out the last {} ({}–{}) "
-        "for evaluation",
-        split, s.count, d.train_count - 1, d.eval_count, available, s.count - 1);
-  }
-  return d;
-}
-
-// The batch of training images perm[start, start + b) and their labels.
-void gather(const Dataset& d, const std::vector<int64_t>& perm, int64_t start, int64_t b, DType dtype,
-            Tensor& images, Tensor& labels) {
-  std::vector<uint8_t> pixels(static_cast<size_t>(b * data::kMnistPixels));
-  std::vector<double> lab(static_cast<size_t>(b));
-  for (int64_t i = 0; i < b; ++i) {
-    const int64_t src = perm[static_cast<size_t>(start + i)];
-    std::copy_n(d.train_pixels.begin() + src * data::kMnistPixels, data::kMnistPixels,
-                pixels.begin() + i * data::kMnistPixels);
-    lab[static_cast<size_t>(i)] = d.train_labels[static_cast<size_t>(src)];
-  }
-  images = models::mnist_pixels_to_input(pixels, 0, b, dtype);
-  labels = Tensor::from_vector(Shape{b}, lab, dtype);
-}
-
 int run(const Options& o) {
   const DType dtype = parse_dtype(o.dtype);
   omp_set_num_threads(o.threads);
@@ -125,89 +63,24 @@ int run(const Options& o) {
   AAFGAN_CHECK(fs::is_directory(out_parent), "--out {}: folder {} does not exist", o.out, out_parent.string());
   AAFGAN_CHECK(!fs::is_directory(o.out), "--out {}: is a folder, expected a file path", o.out);
 
-  const Dataset d = load_data(o);
+  const models::ClassifierData d = models::load_classifier_data(data::find_mnist_dir(o.data), o.max_images);
   fmt::print("data: {}\n      {}\n", d.dir, d.description);
   fmt::print("model: reference CNN, {}, Adadelta lr {} with StepLR γ {}, batch {}, {} epochs, {} threads, seed {}\n",
              o.dtype, o.lr, o.gamma, o.batch_size, o.epochs, o.threads, o.seed);
   std::fflush(stdout);
-
-  // Separate streams, so changing e.g. the batch order does not change the initial weights.
-  Generator init(o.seed, stream_id(RandomStream::classifier_init));
-  auto dropout_gen = std::make_shared<Generator>(o.seed, stream_id(RandomStream::classifier_dropout));
-  Generator order(o.seed, stream_id(RandomStream::classifier_batch_order));
-  models::MnistClassifier net(init, dropout_gen, dtype);
-  optim::AdadeltaOptions aopt;
-  aopt.lr = o.lr;
-  optim::Adadelta opt(net.parameters(), aopt);
-  optim::StepLR sched(opt, 1, o.gamma);
-
-  const Tensor eval_images = models::mnist_pixels_to_input(d.eval_pixels, 0, d.eval_count, dtype);
-  const bool live = ::isatty(STDOUT_FILENO) != 0 && o.log_interval > 0;
-  const int64_t batches = (d.train_count + o.batch_size - 1) / o.batch_size;
-  std::vector<int64_t> perm(static_cast<size_t>(d.train_count));
-  nlohmann::json history = nlohmann::json::array();
+  models::ClassifierRecipe r;
+  r.epochs = o.epochs;
+  r.batch_size = o.batch_size;
+  r.test_batch_size = o.test_batch_size;
+  r.lr = o.lr;
+  r.gamma = o.gamma;
+  r.seed = o.seed;
+  r.dtype = dtype;
+  r.log_interval = o.log_interval;
+  const auto start = std::chrono::steady_clock::now();
   double accuracy = 0;
-  using clock = std::chrono::steady_clock;
-  const auto run_start = clock::now();
-
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    const auto t0 = clock::now();
-    const double lr = opt.lr();
-    std::iota(perm.begin(), perm.end(), int64_t{0});
-    for (int64_t i = d.train_count - 1; i > 0; --i)
-      std::swap(perm[static_cast<size_t>(i)], perm[order.next_below(static_cast<uint64_t>(i + 1))]);
-    net.train();
-    double loss_sum = 0;
-    for (int64_t bi = 0; bi < batches; ++bi) {
-      const int64_t start = bi * o.batch_size;
-      // The last batch may be short, as PyTorch's DataLoader without drop_last.
-      const int64_t b = std::min<int64_t>(o.batch_size, d.train_count - start);
-      Tensor x, y;
-      gather(d, perm, start, b, dtype, x, y);
-      opt.zero_grad();
-      const Tensor loss = nll_loss(net(x), y);
-      autograd::backward(loss);
-      opt.step();
-      const double l = loss.item();
-      AAFGAN_CHECK(std::isfinite(l), "epoch {} batch {}: the loss is {}; try a smaller --lr", epoch, bi + 1, l);
-      loss_sum += l * static_cast<double>(b);
-      if (live && ((bi + 1) % o.log_interval == 0 || bi + 1 == batches)) {
-        const double s = std::chrono::duration<double>(clock::now() - t0).count();
-        fmt::print("\repoch {}/{}  batch {}/{}  loss {:.4f}  {:.1f} batches/s   ", epoch, o.epochs, bi + 1, batches, l,
-                   static_cast<double>(bi + 1) / s);
-        std::fflush(stdout);
-      }
-    }
-    sched.step();
-    const double train_s = std::chrono::duration<double>(clock::now() - t0).count();
-    accuracy = models::accuracy(net, eval_images, d.eval_labels, o.test_batch_size);
-    const double epoch_s = std::chrono::duration<double>(clock::now() - t0).count();
-    const double mean_loss = loss_sum / static_cast<double>(d.train_count);
-    if (live) fmt::print("\r{:78}\r", "");
-    fmt::print("epoch {:2d}/{}  lr {:.4g}  train loss {:.4f}  held-out accuracy {:.2f}% ({}/{})  {:.1f} s ({:.1f} s training)\n",
-               epoch, o.epochs, lr, mean_loss, 100 * accuracy,
-               static_cast<int64_t>(std::lround(accuracy * static_cast<double>(d.eval_count))), d.eval_count, epoch_s,
-               train_s);
-    std::fflush(stdout);
-    history.push_back({{"epoch", epoch}, {"lr", lr}, {"train_loss", mean_loss}, {"held_out_accuracy", accuracy},
-                       {"seconds", epoch_s}});
-
-    // Every epoch, so a run stopped early still leaves a usable classifier.
-    nlohmann::json meta = {{"epochs", epoch},
-                           {"epochs_requested", o.epochs},
-                           {"held_out_accuracy", accuracy},
-                           {"held_out_images", d.eval_count},
-                           {"train_images", d.train_count},
-                           {"data_source", fs::absolute(d.dir).lexically_normal().string()},
-                           {"data_split", d.description},
-                           {"batch_size", o.batch_size},
-                           {"lr", o.lr},
-                           {"gamma", o.gamma},
-                           {"seed", o.seed},
-                           {"history", history}};
-    net.save(o.out, meta);
-  }
-  const double total = std::chrono::duration<double>(clock::now() - run_start).count();
+  models::train_mnist_classifier(d, r, o.out, stdout, &accuracy);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("held-out accuracy {:.2f}% after {} epochs ({:.0f} s); weights saved to {}\n", 100 * accuracy, o.epochs,
              total, o.out);
   return 0;

@@ -4,25 +4,35 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "apps/common/gan_app.h"
 #include "data/mnist.h"
+#include "models/classifier_cache.h"
 #include "models/mnist_classifier.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
 #include "models/mnist_metrics.h"
 
 using namespace aafgan;
+namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   CLI::App app{"Conditional MLP GAN on MNIST with adaptive activation functions (gan-protocol.md §1).\n"
                "A comma list in --gen/--dis/--gen-hidden/--dis-hidden runs a grid; rerunning a command resumes it."};
   app.option_defaults()->always_capture_default();
   apps::GanAppOptions o;
-  std::string classifier_path;
   apps::add_gan_options(app, o, models::mnist_defaults());
   app.add_option("--data", o.data_dir, "MNIST folder (train + t10k IDX files, plain or .gz); default: the bundled t10k");
-  app.add_option("--classifier", classifier_path, "weights from ./mnist_classifier: record its accuracy on "
-                                                  "generated digits each epoch")->check(CLI::ExistingFile);
+  std::string classifier_path = "auto";
+  app.add_option("--classifier", classifier_path,
+                 "the classifier whose accuracy on generated digits is recorded each epoch: auto (the reference "
+                 "classifier, trained once for the data in use and kept in $AAFGAN_CACHE_DIR, else "
+                 "~/.cache/aafgan), none, or weights from ./mnist_classifier")
+      ->check([](const std::string& v) {
+        return v == "auto" || v == "none" || fs::is_regular_file(v) ? std::string()
+                                                                    : "expected auto, none or a file, got " + v;
+      });
   bool parzen = false;
   app.add_flag("--parzen", parzen,
                "each epoch, the Parzen-window log-likelihood of held-out digits under GENERATE_N_IN_CSV generated "
@@ -52,7 +62,9 @@ int main(int argc, char** argv) {
     }
     const models::MnistTrainingData data(std::move(split), o.max_images);
 
-    if (!classifier_path.empty())
+    if (classifier_path == "auto")
+      metrics.classifier = models::cached_mnist_classifier(dir, stdout);
+    else if (classifier_path != "none")
       metrics.classifier = std::make_shared<models::MnistClassifier>(models::MnistClassifier::load(classifier_path));
 
     apps::GridCallbacks cb;

@@ -6,7 +6,7 @@
 # resume must restore; --parzen adds an epoch metric, so kills also land in the metrics that run
 # after the epoch's checkpoint and are redone on resume.
 fault_args() {  # DATA_DIR OUT_DIR
-  printf '%s\n' --device cpu --epochs 3 --max-images 600 --batch-size 50 --threads 1 --seed 7 \
+  printf '%s\n' --device cpu --classifier none --epochs 3 --max-images 600 --batch-size 50 --threads 1 --seed 7 \
     --gen BHSA --freeze-epoch 2 --parzen --log-every 0 --data "$1" --out "$2"
 }
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
