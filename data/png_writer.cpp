@@ -65,6 +65,14 @@ void write_png(const std::string& path, const Image& image) {
 namespace {
 // 2^28 pixels (16384 × 16384), as the JPEG decoder allows: far above any dataset image.
 constexpr uint64_t kMaxPngPixels = uint64_t(1) << 28;
+// Deflate cannot compress better than about 1032:1.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+// The fewest bytes the image's compressed data can take: every row is at least a filter byte and
+// one bit per pixel before compression. A file shorter than that is truncated whatever it holds.
+uint64_t min_compressed_bytes(uint64_t width, uint64_t height) {
+  return height * (1 + (width + 7) / 8) / kMaxDeflateRatio;
+}
 }  // namespace
 
 Image read_png(const std::string& path) {
@@ -76,6 +84,16 @@ Image read_png(const std::string& path) {
     const uint64_t w = img.width, h = img.height;
     png_image_free(&img);
     fail("read_png '{}': image of {}×{} pixels is too large (at most {} pixels)", path, w, h, kMaxPngPixels);
+  }
+  // Nor may a header alone: a 60-byte file declaring 16384 × 16384 pixels would cost 768 MiB,
+  // allocated and cleared, before libpng finds no data (found by fuzz/fuzz_png).
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  if (!ec && file_bytes < min_compressed_bytes(img.width, img.height)) {
+    const uint64_t w = img.width, h = img.height;
+    png_image_free(&img);
+    fail("read_png '{}': truncated: {}×{} pixels need at least {} bytes of compressed data, the file has {}", path, w,
+         h, min_compressed_bytes(w, h), file_bytes);
   }
   const bool color = (img.format & PNG_FORMAT_FLAG_COLOR) != 0;
   img.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
