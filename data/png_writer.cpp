@@ -3,10 +3,12 @@
 #include <png.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "engine/error.h"
 
@@ -75,8 +77,46 @@ uint64_t min_compressed_bytes(uint64_t width, uint64_t height) {
 }
 }  // namespace
 
+namespace {
+
+uint32_t be32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+// libpng allocates the length an ancillary chunk declares (up to 2 GiB) before reading its data,
+// and the simplified API offers no limit: a 50-byte file whose pCAL chunk declares 1.9 GB cost
+// that much memory (found by fuzz/fuzz_png). Every chunk of a PNG lies within the file, so one
+// walk over the chunk headers bounds all of them by the file's size. Anything else wrong (no
+// signature, no IEND) is left to libpng's own messages.
+void check_chunk_lengths(const std::string& path, uint64_t file_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char head[8];
+  static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (!in.read(reinterpret_cast<char*>(head), 8) || std::memcmp(head, kSignature, 8) != 0) return;
+  uint64_t at = 8;
+  while (file_bytes - at >= 8) {
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(reinterpret_cast<char*>(head), 8)) return;
+    const uint64_t length = be32(head);
+    if (length + 12 > file_bytes - at) {
+      std::string type;
+      for (int i = 4; i < 8; ++i) type += std::isalpha(head[i]) ? static_cast<char>(head[i]) : '?';
+      fail("read_png '{}': truncated or corrupt: chunk '{}' at byte {} declares {} bytes, the file ends {} bytes "
+           "after it",
+           path, type, at, length, file_bytes - at - 8);
+    }
+    if (std::memcmp(head + 4, "IEND", 4) == 0) return;
+    at += 12 + length;
+  }
+}
+
+}  // namespace
+
 Image read_png(const std::string& path) {
   if (!std::filesystem::exists(path)) fail("read_png '{}': no such file", path);
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  if (!ec) check_chunk_lengths(path, file_bytes);
   png_image img = make_png_image();
   if (!png_image_begin_read_from_file(&img, path.c_str())) fail("read_png '{}': {}", path, img.message);
   // The header alone decides the allocation below: a hostile one can ask for 4 GiB × 4 GiB.
@@ -87,8 +127,6 @@ Image read_png(const std::string& path) {
   }
   // Nor may a header alone: a 60-byte file declaring 16384 × 16384 pixels would cost 768 MiB,
   // allocated and cleared, before libpng finds no data (found by fuzz/fuzz_png).
-  std::error_code ec;
-  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
   if (!ec && file_bytes < min_compressed_bytes(img.width, img.height)) {
     const uint64_t w = img.width, h = img.height;
     png_image_free(&img);

@@ -335,6 +335,33 @@ TEST_CASE("png: a header asking for a huge image is refused before any allocatio
   }
 }
 
+TEST_CASE("png: a chunk declaring more bytes than the file holds is refused before libpng allocates them") {
+  // Found by fuzz/fuzz_png (fuzz/corpus/png/crash-pcal-chunk-declaring-1.9GB.png): libpng
+  // allocated an ancillary chunk's declared length, 1.9 GB for a 50-byte file, before reading it.
+  TempDir tmp("png_chunk");
+  const std::string path = tmp.file("chunk.png");
+  write_png(path, Image{2, 2, 1, std::vector<uint8_t>(4, 7)});
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // After the signature (8) and IHDR (25): a tEXt chunk header claiming 0x70000000 bytes.
+  const char chunk[8] = {0x70, 0, 0, 0, 't', 'E', 'X', 't'};
+  bytes.insert(bytes.begin() + 33, chunk, chunk + 8);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    read_png(path);
+    FAIL("a chunk longer than the file was accepted");
+  } catch (const Error& e) {
+    INFO(std::string(e.what()));
+    CHECK(std::string(e.what()).find("chunk 'tEXt' at byte 33 declares 1879048192 bytes") != std::string::npos);
+  }
+}
+
 TEST_CASE("png: a file too short for the image its header declares is refused before any allocation") {
   // Found by fuzz/fuzz_png: 16384 × 16384 is within the pixel cap, but a file of a few dozen
   // bytes cannot hold it (deflate compresses at most ~1032:1); it used to cost 256 MiB per read.
