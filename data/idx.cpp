@@ -15,6 +15,11 @@ namespace {
 constexpr uint8_t kTypeUnsignedByte = 0x08;
 // MNIST's train images are 47 M values; a header asking for more than this is not a dataset.
 constexpr uint64_t kMaxIdxValues = uint64_t(1) << 32;
+// Reading in chunks bounds the memory a truncated file costs (see read_idx_u8).
+constexpr uint64_t kReadChunk = uint64_t(1) << 20;
+// Deflate cannot compress better than about 1032:1, so a gzip file of n bytes holds at most this
+// many times n bytes.
+constexpr uint64_t kMaxDeflateRatio = 1032;
 
 using GzFile = std::unique_ptr<gzFile_s, int (*)(gzFile)>;
 
@@ -33,6 +38,15 @@ size_t read_some(gzFile f, const std::string& path, uint8_t* out, size_t n) {
     got += static_cast<size_t>(r);
   }
   return got;
+}
+
+// At most how many bytes the file can yield: its size when plain, its size times deflate's limit
+// when compressed.
+uint64_t max_values_in(const std::string& path, bool plain) {
+  std::error_code ec;
+  const uint64_t bytes = std::filesystem::file_size(path, ec);
+  if (ec) return 0;
+  return plain ? bytes : bytes * kMaxDeflateRatio;
 }
 
 uint32_t be32(const uint8_t* p) {
@@ -70,8 +84,18 @@ IdxArray read_idx_u8(const std::string& path, int expected_rank) {
       fail("{}: the header's dimensions ask for more than {} values (not an MNIST file?)", path, kMaxIdxValues);
     count *= dim;
   }
-  out.values.resize(static_cast<size_t>(count));
-  const size_t have = read_some(f.get(), path, out.values.data(), out.values.size());
+  // The values arrive in chunks and the buffer grows only with data actually read: a 16-byte
+  // header promising 2^32 values must not allocate (and zero) 4 GiB before the read finds the
+  // file truncated. Reserving up to MNIST's size keeps real files to one allocation.
+  out.values.reserve(static_cast<size_t>(std::min(count, max_values_in(path, gzdirect(f.get()) != 0))));
+  size_t have = 0;
+  while (have < count) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(count - have, kReadChunk));
+    out.values.resize(have + want);
+    const size_t got = read_some(f.get(), path, out.values.data() + have, want);
+    have += got;
+    if (got < want) break;
+  }
   if (have < count) fail("{}: truncated: the header promises {} values, the file holds {}", path, count, have);
   // Trailing data is counted up to a bound, so a gzip that inflates without end stops here too.
   std::vector<uint8_t> extra(size_t(1) << 16);

@@ -334,9 +334,10 @@ TEST_CASE("png: errors name the path") {
   }
 }
 
-TEST_CASE("png: a header asking for a huge image is refused before any allocation") {
-  TempDir tmp("png_huge");
-  const std::string path = tmp.file("huge.png");
+namespace {
+
+// A valid 2×2 gray PNG at `path` whose IHDR then claims width × height (CRC fixed up).
+void write_png_claiming(const std::string& path, uint32_t width, uint32_t height) {
   write_png(path, Image{2, 2, 1, std::vector<uint8_t>(4, 7)});
   std::vector<unsigned char> bytes;
   {
@@ -346,22 +347,74 @@ TEST_CASE("png: a header asking for a huge image is refused before any allocatio
   // IHDR follows the 8-byte signature: length (4), "IHDR" (4), width (4), height (4), …, CRC.
   REQUIRE(bytes.size() > 33);
   REQUIRE(std::string(bytes.begin() + 12, bytes.begin() + 16) == "IHDR");
-  for (int k = 0; k < 2; ++k) {  // 100000 × 100000: 10^10 pixels
-    const uint32_t v = 100000;
+  for (int k = 0; k < 2; ++k) {
+    const uint32_t v = k == 0 ? width : height;
     for (int b = 0; b < 4; ++b) bytes[static_cast<size_t>(16 + 4 * k + b)] = static_cast<unsigned char>(v >> (24 - 8 * b));
   }
   const uint32_t crc = static_cast<uint32_t>(crc32(0, bytes.data() + 12, 17));  // type + 13 data bytes
   for (int b = 0; b < 4; ++b) bytes[static_cast<size_t>(29 + b)] = static_cast<unsigned char>(crc >> (24 - 8 * b));
-  {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  }
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("png: a header asking for a huge image is refused before any allocation") {
+  TempDir tmp("png_huge");
+  const std::string path = tmp.file("huge.png");
+  write_png_claiming(path, 100000, 100000);  // 10^10 pixels
   try {
     read_png(path);
     FAIL("a 100000×100000 PNG header was accepted");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("100000×100000 pixels is too large") != std::string::npos);
   }
+}
+
+TEST_CASE("png: a chunk declaring more bytes than the file holds is refused before libpng allocates them") {
+  // Found by fuzz/fuzz_png (fuzz/corpus/png/crash-pcal-chunk-declaring-1.9GB.png): libpng
+  // allocated an ancillary chunk's declared length, 1.9 GB for a 50-byte file, before reading it.
+  TempDir tmp("png_chunk");
+  const std::string path = tmp.file("chunk.png");
+  write_png(path, Image{2, 2, 1, std::vector<uint8_t>(4, 7)});
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // After the signature (8) and IHDR (25): a tEXt chunk header claiming 0x70000000 bytes.
+  const char chunk[8] = {0x70, 0, 0, 0, 't', 'E', 'X', 't'};
+  bytes.insert(bytes.begin() + 33, chunk, chunk + 8);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    read_png(path);
+    FAIL("a chunk longer than the file was accepted");
+  } catch (const Error& e) {
+    INFO(std::string(e.what()));
+    CHECK(std::string(e.what()).find("chunk 'tEXt' at byte 33 declares 1879048192 bytes") != std::string::npos);
+  }
+}
+
+TEST_CASE("png: a file too short for the image its header declares is refused before any allocation") {
+  // Found by fuzz/fuzz_png: 16384 × 16384 is within the pixel cap, but a file of a few dozen
+  // bytes cannot hold it (deflate compresses at most ~1032:1); it used to cost 256 MiB per read.
+  TempDir tmp("png_short");
+  const std::string path = tmp.file("short.png");
+  write_png_claiming(path, 16384, 16384);
+  try {
+    read_png(path);
+    FAIL("a 16384×16384 PNG of a few bytes was accepted");
+  } catch (const Error& e) {
+    INFO(std::string(e.what()));
+    CHECK(std::string(e.what()).find("truncated: 16384×16384 pixels need at least") != std::string::npos);
+  }
+  // An image that small and flat compresses to well under its bound, and still reads.
+  const Image flat{512, 512, 1, std::vector<uint8_t>(512 * 512, 9)};
+  write_png(path, flat);
+  CHECK(read_png(path).pixels == flat.pixels);
 }
 
 // ---------------------------------------------------------------- make_grid

@@ -528,6 +528,14 @@ TEST_CASE("experiment: bad files, keys and fields are errors naming them") {
   CHECK(contains(m0, broken));
   CHECK(contains(m0, "JSON"));
 
+  // A number beyond double's range: nlohmann throws out_of_range there, not parse_error (found by
+  // fuzz/fuzz_experiment, it used to end the process).
+  const std::string huge = dir.write("huge.json", "{\"a\": {\"LEARNING_RATE\": 1e400}}");
+  const std::string m_huge = error_of([&] { load_experiment(huge, "a", mnist_defaults()); });
+  CHECK(contains(m_huge, huge));
+  CHECK(contains(m_huge, "not valid JSON"));
+  CHECK(contains(m_huge, "1e400"));
+
   const std::string m1 = error_of([&] { load_experiment(kMnist, "condgan_nope", mnist_defaults()); });
   CHECK(contains(m1, kMnist));
   CHECK(contains(m1, "\"condgan_nope\""));

@@ -3,6 +3,7 @@
 // bundled t10k split, whose class counts are known.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -52,6 +53,13 @@ void write_gz(const std::string& path, const std::vector<uint8_t>& bytes) {
   REQUIRE(f != nullptr);
   REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
   REQUIRE(gzclose(f) == Z_OK);
+}
+
+// The process's peak resident memory so far (KiB).
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
 }
 
 // Runs `fn`, expecting an aafgan::Error whose message contains every one of `parts`.
@@ -106,6 +114,18 @@ TEST_CASE("idx: damaged files are errors that name the file") {
   SUBCASE("truncated data") {
     write_plain(path, std::vector<uint8_t>(good.begin(), good.end() - 5));
     check_error([&] { read_idx_u8(path, 3); }, {path, "truncated", "24 values", "19"});
+  }
+  SUBCASE("a header promising 2^32 values in a few bytes") {
+    // Found by fuzz/fuzz_idx: the reader used to allocate and zero what the header promised
+    // before finding the data missing (4 GiB for these 23 bytes, plain or gzip).
+    const std::vector<uint8_t> tiny = idx_bytes({65536, 256, 256}, {1, 2, 3});
+    for (bool gz : {false, true}) {
+      CAPTURE(gz);
+      gz ? write_gz(path, tiny) : write_plain(path, tiny);
+      const long peak_before = peak_rss_kib();
+      check_error([&] { read_idx_u8(path, 3); }, {path, "truncated", "4294967296 values", "holds 3"});
+      CHECK(peak_rss_kib() - peak_before < 256 * 1024);
+    }
   }
   SUBCASE("truncated data, gzip") {
     write_gz(path, std::vector<uint8_t>(good.begin(), good.end() - 1));

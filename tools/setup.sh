@@ -6,18 +6,42 @@ set -euo pipefail
 packages=(cmake make g++ pkg-config libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev
           libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace)
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+updated=0
+apt_install() {
+  [ "$updated" = 1 ] || { $sudo apt-get update -qq; updated=1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all packages present"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  apt_install "${missing[@]}"
+  echo "setup: done"
 fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "setup: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup: done"
+# Optional: clang and its libFuzzer runtime, for ctest fuzz.brief and tools/fuzz.sh (which skip
+# without them). Debian ships the runtime apart from clang (libclang-rt-N-dev, N = clang's
+# major version); where no such package exists it comes with clang. A failure here leaves the
+# build as it was. AAFGAN_SETUP_FUZZ=0 skips this step.
+if [ "${AAFGAN_SETUP_FUZZ:-1}" != 0 ]; then
+  if ! command -v clang++ > /dev/null 2>&1; then
+    echo "setup: installing clang (optional, for fuzzing)"
+    apt_install clang || echo "setup: clang could not be installed; fuzz.brief will be skipped"
+  fi
+  if command -v clang++ > /dev/null 2>&1; then
+    major=$(clang++ -dumpversion | cut -d. -f1)
+    rt="libclang-rt-$major-dev"
+    if ! installed "$rt" && apt-cache show "$rt" > /dev/null 2>&1; then
+      echo "setup: installing $rt (optional, the libFuzzer runtime)"
+      apt_install "$rt" || echo "setup: $rt could not be installed; fuzz.brief will be skipped"
+    fi
+  fi
+fi
