@@ -11,12 +11,15 @@ namespace aafgan::testing {
 namespace {
 
 std::atomic<int> g_failed{0};
+std::atomic<int> g_cases_run{0};
 
 struct FailureCounter : doctest::IReporter {
   explicit FailureCounter(const doctest::ContextOptions&) {}
   void report_query(const doctest::QueryData&) override {}
   void test_run_start() override {}
-  void test_run_end(const doctest::TestRunStats&) override {}
+  void test_run_end(const doctest::TestRunStats& s) override {
+    g_cases_run = static_cast<int>(s.numTestCasesPassingFilters);
+  }
   void test_case_start(const doctest::TestCaseData&) override { g_failed = 0; }
   void test_case_reenter(const doctest::TestCaseData&) override {}
   void test_case_end(const doctest::CurrentTestCaseStats&) override {}
@@ -33,6 +36,7 @@ struct FailureCounter : doctest::IReporter {
 }  // namespace
 
 int failed_asserts_in_current_test() { return g_failed.load(); }
+int test_cases_run() { return g_cases_run.load(); }
 
 }  // namespace aafgan::testing
 

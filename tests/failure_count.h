@@ -6,5 +6,7 @@
 namespace aafgan::testing {
 
 int failed_asserts_in_current_test();
+// The test cases that passed the run's filters (set when the run ends).
+int test_cases_run();
 
 }  // namespace aafgan::testing

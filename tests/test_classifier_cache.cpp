@@ -57,7 +57,7 @@ int entries(const fs::path& cache) {
 
 }  // namespace
 
-TEST_CASE("classifier cache: trained once for the digits in use, then reused; retrained when damaged") {
+TEST_CASE("classifier cache: trained once for the digits in use, then reused, and retrained when damaged") {
   testing::TempDir tmp("classifier_cache");
   const fs::path cache = tmp.path() / "cache";
   ::setenv("AAFGAN_CACHE_DIR", cache.c_str(), 1);

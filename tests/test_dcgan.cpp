@@ -60,7 +60,7 @@ TEST_CASE("dcgan: shapes and ranges of G and D and the parameter count of gan-pr
   CHECK(gan.generator_adaptive().empty());
 }
 
-TEST_CASE("dcgan: adaptive hidden layers take one parameter per channel and position; mnist has one channel") {
+TEST_CASE("dcgan: adaptive hidden layers take one parameter per channel and position, and mnist has one channel") {
   models::DcGanSpec spec;
   spec.gen_hidden = "MiDA";
   spec.dis = "BHSA";

@@ -351,11 +351,15 @@ TEST_CASE("parzen: the mnist metric scores a conditional generator against held-
   ParzenMetricOptions o;
   o.samples = 30;
   const auto metrics = parzen_metrics(rows(1), rows(2), o, 3, DType::f32);
-  REQUIRE(metrics.size() == 3);
+  REQUIRE(metrics.size() == 4);
   CHECK(metrics[0].csv_name == "parzen_log_likelihood");
-  const double ll = metrics[0].compute(gan), se = metrics[1].compute(gan), sigma = metrics[2].compute(gan);
+  CHECK(metrics[0].reference_stats == "lls_avg");
+  CHECK(metrics[1].reference_stats == "lls_std");
+  const double ll = metrics[0].compute(gan), std_ll = metrics[1].compute(gan), se = metrics[2].compute(gan),
+               sigma = metrics[3].compute(gan);
   CHECK(std::isfinite(ll));
   CHECK(se >= 0);
+  CHECK(se == doctest::Approx(std_ll / std::sqrt(6.0)));  // 6 test rows
   CHECK(std::find(o.grid.begin(), o.grid.end(), sigma) != o.grid.end());
   CHECK(metrics[0].compute(gan) == ll);  // the same noise every epoch
 }

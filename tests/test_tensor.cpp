@@ -54,7 +54,7 @@ TEST_CASE("tensor: a cuda tensor is zeros where a GPU is usable, else an error n
   }
 }
 
-TEST_CASE("generator: same seed and offset give the same numbers; state restores a stream") {
+TEST_CASE("generator: same seed and offset give the same numbers, and state restores a stream") {
   Generator a(123), b(123);
   Tensor x = randn({1000}, a), y = randn({1000}, b);
   CHECK(x.to_vector() == y.to_vector());

@@ -237,7 +237,7 @@ TEST_CASE("trainer: non-finite metric values survive a checkpoint and a resume")
   CHECK(line == "nan,-inf");
 }
 
-TEST_CASE("trainer: a stop signal during the epoch's metrics stops the run; the resume redoes them") {
+TEST_CASE("trainer: a stop signal during the epoch's metrics stops the run, and the resume redoes them") {
   TempDir dir("trainer_stop_in_metrics");
   {
     Run r(dir.path(), 1);
