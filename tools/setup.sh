@@ -3,8 +3,10 @@
 # The CUDA backend is built in addition when a CUDA toolkit (nvcc) is already installed.
 set -euo pipefail
 
+# libboost-dev: Boost.Math's Student t distribution (header-only) for ./aafgan_report's tests of
+# significance; chromium: the report test renders report.html headless (skipped without it).
 packages=(cmake make g++ pkg-config libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev
-          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp)
+          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp libboost-dev chromium)
 
 missing=()
 for p in "${packages[@]}"; do
