@@ -3,8 +3,11 @@
 # The CUDA backend is built in addition when a CUDA toolkit (nvcc) is already installed.
 set -euo pipefail
 
+# libboost-dev: Boost.Math's Student t distribution (header-only) for ./aafgan_report's tests of
+# significance; chromium: the report test renders report.html headless (skipped without it);
+# strace: the fault-injection test kills inside system calls; python3: the tests' small checkers.
 packages=(cmake make g++ pkg-config libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev
-          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace)
+          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace libboost-dev chromium)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 sudo=""
