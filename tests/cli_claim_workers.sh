@@ -23,10 +23,16 @@ done
 
 # Freeze worker 1 while it holds a claim, then kill it there: its run must be finished by another.
 victim=""
+stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
 for _ in $(seq 1 600); do
   kill -STOP "${pids[0]}" 2>/dev/null || fail "worker 1 ended before it could be killed"
+  # SIGSTOP takes effect asynchronously: look at the claims only once the worker is frozen.
+  for _ in $(seq 1 100); do stopped "${pids[0]}" && break; sleep 0.01; done
+  stopped "${pids[0]}" || fail "worker 1 did not stop"
   victim=$(grep -l "\"pid\":${pids[0]}," "$exp"/*/*/.claim 2>/dev/null | head -n 1)
-  if [ -n "$victim" ]; then kill -9 "${pids[0]}"; break; fi
+  # A claim on a run it has just completed (about to be released) would need no takeover.
+  if [ -n "$victim" ] && [ ! -e "$(dirname "$victim")/config.json" ]; then kill -9 "${pids[0]}"; break; fi
+  victim=""
   kill -CONT "${pids[0]}"
   sleep 0.05
 done

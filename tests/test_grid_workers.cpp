@@ -164,6 +164,28 @@ TEST_CASE("run claim: a dead process's claim on this machine is taken over at on
   CHECK_FALSE(fs::exists(run / ".claim.takeover"));
 }
 
+TEST_CASE("run claim: a killed worker not yet reaped (a zombie) counts as gone") {
+  testing::TempDir tmp("claim_zombie");
+  const fs::path run = tmp.path() / "run";
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  // Not waited for: the child stays a zombie until the end of the case.
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    if (line.find(") Z") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK_FALSE(process_alive(child));
+  CHECK(process_alive(::getpid()));
+  plant_claim(run, {{"host", host_name()}, {"machine", machine_identity()}, {"pid", child}, {"token", "z"}, {"since", "x"}},
+              0);
+  auto c = RunClaim::try_take(run.string(), ClaimSettings{600}, nullptr);
+  CHECK(c);
+  ::waitpid(child, nullptr, 0);
+}
+
 TEST_CASE("run claim: another host's claim is taken over only once its heartbeat is stale") {
   testing::TempDir tmp("claim_stale");
   const fs::path run = tmp.path() / "run";
