@@ -24,10 +24,11 @@ common=(--device auto --epochs "$epochs" --seeds "$seeds" --threads 1 --out "$ou
 
 # The parts of the grid, each one invocation: runs shared between parts (the all-default one)
 # are trained once and then found complete.
+# The order puts first what each claim needs most: G's output, then G's hidden function.
 parts=(
   "--gen default,BHSA,BHAA,BHATA,BHANA,DSILU"
-  "--dis BHSA,BHAA,BHATA,BHANA,DSILU"
   "--gen-hidden SHReLU,Mish,MiDA"
+  "--dis BHSA,BHAA,BHATA,BHANA,DSILU"
   "--dis-hidden SHReLU,Mish,MiDA"
 )
 both=(SHReLU Mish MiDA)
