@@ -8,31 +8,19 @@
 // with a single split (the bundled t10k) it trains on the first 80% and evaluates on the last
 // 20% (8000 / 2000 images), so the reported accuracy is always on images it never saw.
 #include <omp.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <limits>
-#include <memory>
-#include <numeric>
 #include <string>
-#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "data/mnist.h"
-#include "engine/autograd.h"
+#include "engine/dtype.h"
 #include "engine/error.h"
-#include "engine/optim/adadelta.h"
-#include "engine/optim/scheduler.h"
-#include "engine/random_streams.h"
-#include "models/mnist_classifier.h"
 #include "models/mnist_classifier_training.h"
 
 using namespace aafgan;
@@ -40,19 +28,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The recipe's defaults are PyTorch's example's (models/mnist_classifier_training.h).
 struct Options {
   std::string data;
-  int epochs = 14;
-  int batch_size = 64;
-  int test_batch_size = 1000;
-  double lr = 1.0;
-  double gamma = 0.7;
-  uint64_t seed = 1;
+  models::ClassifierRecipe r;
   int threads = 2;
   std::string out = "mnist_classifier.ckpt";
   int64_t max_images = 0;
   std::string dtype = "float32";
-  int log_interval = 10;
 };
 
 int run(const Options& o) {
@@ -66,22 +49,15 @@ int run(const Options& o) {
   const models::ClassifierData d = models::load_classifier_data(data::find_mnist_dir(o.data), o.max_images);
   fmt::print("data: {}\n      {}\n", d.dir, d.description);
   fmt::print("model: reference CNN, {}, Adadelta lr {} with StepLR γ {}, batch {}, {} epochs, {} threads, seed {}\n",
-             o.dtype, o.lr, o.gamma, o.batch_size, o.epochs, o.threads, o.seed);
+             o.dtype, o.r.lr, o.r.gamma, o.r.batch_size, o.r.epochs, o.threads, o.r.seed);
   std::fflush(stdout);
-  models::ClassifierRecipe r;
-  r.epochs = o.epochs;
-  r.batch_size = o.batch_size;
-  r.test_batch_size = o.test_batch_size;
-  r.lr = o.lr;
-  r.gamma = o.gamma;
-  r.seed = o.seed;
+  models::ClassifierRecipe r = o.r;
   r.dtype = dtype;
-  r.log_interval = o.log_interval;
   const auto start = std::chrono::steady_clock::now();
   double accuracy = 0;
   models::train_mnist_classifier(d, r, o.out, stdout, &accuracy);
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("held-out accuracy {:.2f}% after {} epochs ({:.0f} s); weights saved to {}\n", 100 * accuracy, o.epochs,
+  fmt::print("held-out accuracy {:.2f}% after {} epochs ({:.0f} s); weights saved to {}\n", 100 * accuracy, o.r.epochs,
              total, o.out);
   return 0;
 }
@@ -111,23 +87,23 @@ int main(int argc, char** argv) {
       "mnist_classifier"};
   Options o;
   app.add_option("--data", o.data, "MNIST folder (IDX files, plain or .gz); default: the bundled data/mnist");
-  app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str()->check(CLI::Range(1, 1000000));
-  app.add_option("--batch-size", o.batch_size, "training batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  app.add_option("--test-batch-size", o.test_batch_size, "evaluation batch size")
+  app.add_option("--epochs", o.r.epochs, "training epochs")->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--batch-size", o.r.batch_size, "training batch size")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--test-batch-size", o.r.test_batch_size, "evaluation batch size")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
-  app.add_option("--lr", o.lr, "Adadelta learning rate")->capture_default_str()->check(in_half_open(0, 100, "in (0, 100]"));
-  app.add_option("--gamma", o.gamma, "learning-rate decay per epoch (StepLR, step 1)")
+  app.add_option("--lr", o.r.lr, "Adadelta learning rate")->capture_default_str()->check(in_half_open(0, 100, "in (0, 100]"));
+  app.add_option("--gamma", o.r.gamma, "learning-rate decay per epoch (StepLR, step 1)")
       ->capture_default_str()
       ->check(in_half_open(0, 1, "in (0, 1]"));
-  app.add_option("--seed", o.seed, "seed of the initial weights, dropout masks and batch order")->capture_default_str();
+  app.add_option("--seed", o.r.seed, "seed of the initial weights, dropout masks and batch order")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads")->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_option("--out", o.out, "where to write the weights (atomically, after every epoch)")->capture_default_str();
   app.add_option("--max-images", o.max_images, "train on the first N training images only (smoke runs); 0 = all")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 30));
   app.add_option("--dtype", o.dtype, "float32 or float64")->capture_default_str()->check(CLI::IsMember({"float32", "float64"}));
-  app.add_option("--log-interval", o.log_interval, "batches between live progress updates on a terminal; 0 = off")
+  app.add_option("--log-interval", o.r.log_interval, "batches between live progress updates on a terminal; 0 = off")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 30));
   try {

@@ -3,8 +3,6 @@
 // loss plots.
 #include <doctest/doctest.h>
 
-#include <signal.h>
-#include <sys/resource.h>
 
 #include <unistd.h>
 #include <zlib.h>
@@ -25,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/file_size_limit.h"
 #include "tests/temp_dir.h"
 #include "data/batch_order.h"
 #include "data/image_grid.h"
@@ -278,22 +277,13 @@ TEST_CASE("png: a write that fails (full disk) leaves the previous image whole a
   std::mt19937 rng(7);
   for (uint8_t& v : big) v = static_cast<uint8_t>(rng() >> 24);  // incompressible: the PNG stays > 12 KB
   write_png(path, 4, 4, 1, small.data());
-  struct rlimit old {};
-  REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
-  struct sigaction ignore {}, saved {};
-  ignore.sa_handler = SIG_IGN;
-  sigaction(SIGXFSZ, &ignore, &saved);  // the write then fails with EFBIG instead of killing us
-  struct rlimit limit = old;
-  limit.rlim_cur = 1024;
-  REQUIRE(setrlimit(RLIMIT_FSIZE, &limit) == 0);
   std::string message;
   try {
+    const aafgan::testing::FileSizeLimit full_disk(1024);
     write_png(path, 64, 64, 3, big.data());
   } catch (const Error& e) {
     message = e.what();
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  sigaction(SIGXFSZ, &saved, nullptr);
   CHECK(message.find("1.png") != std::string::npos);
   const Image back = read_png(path);
   CHECK(back.width == 4);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/durable_file.h"
+#include "tests/file_size_limit.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;
@@ -55,22 +56,13 @@ TEST_CASE("durable file: a full disk (file size limit) fails by name and keeps t
   testing::TempDir dir("durable_full");
   const std::string path = (dir.path() / "model.ckpt").string();
   write_file_durably(path, std::string(100, 'a'));
-  struct rlimit old {};
-  REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
-  struct sigaction ignore {}, saved {};
-  ignore.sa_handler = SIG_IGN;
-  sigaction(SIGXFSZ, &ignore, &saved);  // the write then fails with EFBIG instead of killing us
-  struct rlimit small = old;
-  small.rlim_cur = 64;
-  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
   std::string message;
   try {
+    const testing::FileSizeLimit full_disk(64);
     write_file_durably(path, std::string(1000, 'b'));
   } catch (const std::exception& e) {
     message = e.what();
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  sigaction(SIGXFSZ, &saved, nullptr);
   CHECK(message.find("cannot write") != std::string::npos);
   CHECK(read_all(path) == std::string(100, 'a'));
   CHECK(files_in(dir.path()) == 1);
