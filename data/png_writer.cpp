@@ -28,30 +28,36 @@ png_image make_png_image() {
 
 }  // namespace
 
-void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels) {
-  AAFGAN_CHECK(channels == 1 || channels == 3, "write_png '{}': {} channels, expected 1 (gray) or 3 (RGB)", path,
+std::string encode_png(int width, int height, int channels, const uint8_t* pixels, const std::string& what) {
+  AAFGAN_CHECK(channels == 1 || channels == 3, "write_png '{}': {} channels, expected 1 (gray) or 3 (RGB)", what,
                channels);
-  AAFGAN_CHECK(width > 0 && height > 0, "write_png '{}': empty image {}×{}", path, width, height);
-  AAFGAN_CHECK(pixels != nullptr, "write_png '{}': no pixel data", path);
+  AAFGAN_CHECK(width > 0 && height > 0, "write_png '{}': empty image {}×{}", what, width, height);
+  AAFGAN_CHECK(pixels != nullptr, "write_png '{}': no pixel data", what);
 
   png_image img = make_png_image();
   img.width = static_cast<png_uint_32>(width);
   img.height = static_cast<png_uint_32>(height);
   img.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-  // Encoded in memory, then written durably (engine/durable_file.h): a kill or a full disk
-  // leaves the previous image whole.
   png_alloc_size_t size = 0;
-  std::vector<uint8_t> bytes;
+  std::string bytes;
   bool ok = png_image_write_get_memory_size(img, size, 0, pixels, 0, nullptr);
   if (ok) {
     bytes.resize(size);
     ok = png_image_write_to_memory(&img, bytes.data(), &size, 0, pixels, 0, nullptr);
+    bytes.resize(size);
   }
   const std::string why = ok ? "" : img.message;
   png_image_free(&img);
-  if (!ok) fail("write_png '{}': {}", path, why);
+  if (!ok) fail("write_png '{}': {}", what, why);
+  return bytes;
+}
+
+void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels) {
+  // Encoded in memory, then written durably (engine/durable_file.h): a kill or a full disk
+  // leaves the previous image whole.
+  const std::string bytes = encode_png(width, height, channels, pixels, path);
   DurableFile out(path);
-  out.write(bytes.data(), size);
+  out.write(bytes.data(), bytes.size());
   out.commit();
 }
 

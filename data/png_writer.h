@@ -17,6 +17,8 @@ struct Image {
 // renamed over `path`, the folder fsynced). The folder must exist. Throws aafgan::Error naming the path.
 void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels);
 void write_png(const std::string& path, const Image& image);
+// The PNG file's bytes, as write_png writes them; `what` names the image in errors.
+std::string encode_png(int width, int height, int channels, const uint8_t* pixels, const std::string& what);
 
 // Reads a PNG as gray (1 channel) when it has no colour, else RGB (3); any alpha is
 // composited over white. Throws aafgan::Error naming the path.

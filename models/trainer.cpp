@@ -23,6 +23,8 @@
 #include "engine/random_streams.h"
 #include "engine/step_stats.h"
 #include "models/console.h"
+#include "models/live_line.h"
+#include "models/run_event_log.h"
 #include "models/run_lock.h"
 
 namespace aafgan::models {
@@ -325,7 +327,10 @@ void AdversarialTrainer::save_checkpoint(int epoch, int64_t next_batch, const nl
       {"history", history_to_json(history_)},
       {"settings", settings()},
       {"partial", partial},
+      {"steps", steps_},
   };
+  // Synced before the checkpoint that points at it: a resume never finds the file shorter.
+  if (events_) meta["tensorboard"] = events_->position();
   fs::create_directories(path("model_checkpoints"));
   aafgan::save_checkpoint(path(kCheckpoint), tensors, meta);
 }
@@ -374,6 +379,9 @@ bool AdversarialTrainer::load_checkpoint(int& epoch, int64_t& next_batch, nlohma
   epoch = m.at("epoch").get<int>();
   next_batch = m.at("next_batch").get<int64_t>();
   const int64_t batches = data_.size() / opt_.batch_size;
+  // Older checkpoints lack both; their runs never changed batch size (--force-resume could).
+  steps_ = m.contains("steps") ? m.at("steps").get<int64_t>() : epoch * batches + next_batch;
+  recorded_events_ = m.contains("tensorboard") ? m.at("tensorboard") : nlohmann::json();
   if (then.contains("batch_size") && then.at("batch_size") != opt_.batch_size && next_batch > 0) {
     // --force-resume with a new batch size: continue after the same number of images.
     next_batch = next_batch * then.at("batch_size").get<int64_t>() / opt_.batch_size;
@@ -386,6 +394,19 @@ bool AdversarialTrainer::load_checkpoint(int& epoch, int64_t& next_batch, nlohma
     opt_d_->set_lr(opt_.lr);
   }
   return true;
+}
+
+void AdversarialTrainer::open_event_log(bool resumed) {
+  if (!resumed) RunEventLog::discard(opt_.run_dir);  // a fresh start redoes every step they hold
+  if (!opt_.tensorboard) return;
+  if (!resumed || recorded_events_.is_null()) {
+    // Resumed without a recorded position (the run had --no-tensorboard so far): from here on.
+    events_ = RunEventLog::start(opt_.run_dir);
+    return;
+  }
+  std::string note;
+  events_ = RunEventLog::resume(opt_.run_dir, recorded_events_, note);
+  if (!note.empty()) say(stderr, fmt::format("{}: TensorBoard log: {}\n", opt_.label, note));
 }
 
 void AdversarialTrainer::write_sample_grid(int epoch) {
@@ -409,6 +430,7 @@ void AdversarialTrainer::write_sample_grid(int epoch) {
   fs::create_directories(path("samples_img"));
   data::write_png(path(fmt::format("samples_img/{}.png", epoch)), grid.width, grid.height, grid.channels,
                   grid.pixels.data());
+  if (events_) events_->samples(epoch, grid);
 }
 
 void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann::json& sums) {
@@ -447,6 +469,13 @@ void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann:
   stats(model_.generator_adaptive(), "G");
   stats(model_.discriminator_adaptive(), "D");
   write_outputs();
+  if (events_) {
+    std::vector<std::pair<std::string, double>> columns;  // the metrics come later, in epoch_metrics
+    for (const auto& [key, series] : history_.items())
+      if (static_cast<int>(series.size()) > epoch) columns.emplace_back(key, series[static_cast<size_t>(epoch)].get<double>());
+    events_->epoch(epoch + 1, columns);
+    events_->parameters(epoch + 1, model_);
+  }
   // The epoch is safe before the long metrics start (FID can take minutes): a kill during them
   // loses only their own work, which the resumed run redoes (epoch_metrics) from this model.
   save_checkpoint(epoch + 1, 0, fresh_partial());
@@ -458,17 +487,18 @@ nlohmann::json AdversarialTrainer::fresh_partial() {
 }
 
 void AdversarialTrainer::epoch_metrics(int epochs_done) {
-  bool computed = false;
+  std::vector<std::pair<std::string, double>> computed;
   for (const EpochMetric& m : opt_.metrics) {
     auto& series = history_[m.csv_name];
     if (static_cast<int>(series.size()) >= epochs_done) continue;
     AAFGAN_CHECK(static_cast<int>(series.size()) == epochs_done - 1, "{}: the history holds {} values of {} after {} epochs",
                  path(kCheckpoint), series.size(), m.csv_name, epochs_done);
     series.push_back(m.compute(model_));
-    computed = true;
+    computed.emplace_back(m.csv_name, series.back().get<double>());
   }
-  if (!computed) return;
+  if (computed.empty()) return;
   write_outputs();
+  if (events_) events_->epoch(epochs_done, computed);
   save_checkpoint(epochs_done, 0, fresh_partial());
 }
 
@@ -549,6 +579,7 @@ RunOutcome AdversarialTrainer::run() {
   nlohmann::json partial = fresh_partial();
   if (opt_.resume && load_checkpoint(start_epoch, start_batch, partial)) {
     say(stdout, fmt::format("{}: resuming at epoch {} batch {}\n", opt_.label, start_epoch + 1, start_batch));
+    open_event_log(true);
     if (partial.contains("last")) {  // checkpoints of older builds lack it
       const nlohmann::json& l = partial.at("last");
       last_ = StepValues{l.at("d_loss").get<double>(), l.at("g_loss").get<double>(), l.at("d_accuracy").get<double>(),
@@ -562,6 +593,7 @@ RunOutcome AdversarialTrainer::run() {
       return RunOutcome::interrupted;
     }
   } else {
+    open_event_log(false);
     history_ = nlohmann::json::object();
     for (const std::string& s : kLossSeries) history_[s] = nlohmann::json::array();
     for (const EpochMetric& m : opt_.metrics) history_[m.csv_name] = nlohmann::json::array();
@@ -571,7 +603,7 @@ RunOutcome AdversarialTrainer::run() {
   const int64_t n = data_.size(), batches = n / opt_.batch_size;
   std::vector<int64_t> shape = {opt_.batch_size};
   for (int64_t d : data_.sample_shape().vec()) shape.push_back(d);
-  const bool tty = isatty(fileno(stdout));
+  LiveLine live(stdout);
   using Clock = std::chrono::steady_clock;
 
   for (int epoch = start_epoch; epoch < opt_.epochs; ++epoch) {
@@ -614,6 +646,7 @@ RunOutcome AdversarialTrainer::run() {
       Batch* batch = nullptr;
       loader.next(batch);
       train_step(uploader_.upload(batch->images, opt_.device), batch->labels);  // pinned + asynchronous on a GPU
+      ++steps_;
       const bool log_point = opt_.log_every > 0 && ((b + 1) % opt_.log_every == 0 || b + 1 == batches);
       const bool stopping = stop_requested().load() || cancelled();
       // The only reads of the device in an epoch: at log points, at its end and on a stop.
@@ -621,13 +654,13 @@ RunOutcome AdversarialTrainer::run() {
       if (!take_stats()) return RunOutcome::diverged;
       const double elapsed = std::chrono::duration<double>(Clock::now() - epoch_start).count();
       const int64_t done_here = b + 1 - start_batch;
-      if (log_point && tty) {
-        const double rate = static_cast<double>(done_here) / elapsed;
+      const double rate = static_cast<double>(done_here) / elapsed;
+      if (log_point && events_) events_->batch(steps_, last_, opt_g_->lr(), rate);
+      if (log_point && live.active()) {
         const double remaining = static_cast<double>((opt_.epochs - epoch - 1) * batches + batches - b - 1) / rate;
-        say(stdout, fmt::format("\r{} epoch {}/{} batch {}/{}  d_loss {:.4f}  g_loss {:.4f}  D(x) {:.3f}  D(G(z)) {:.3f}  "
-                   "{:.1f} it/s  ETA {}   ", opt_.label, epoch + 1, opt_.epochs, b + 1, batches, last_.d_loss,
-                   last_.g_loss, last_.d_real, last_.d_fake, rate, format_eta(remaining)));
-        std::fflush(stdout);
+        live.show(fmt::format("{} epoch {}/{} batch {}/{}  d_loss {:.4f}  g_loss {:.4f}  D(x) {:.3f}  D(G(z)) {:.3f}  "
+                              "{:.1f} it/s  ETA {}", opt_.label, epoch + 1, opt_.epochs, b + 1, batches, last_.d_loss,
+                              last_.g_loss, last_.d_real, last_.d_fake, rate, format_eta(remaining)));
       }
       if (stopping) {
         partial["seconds"] = seconds_before + elapsed;
@@ -645,7 +678,7 @@ RunOutcome AdversarialTrainer::run() {
                               "metrics are redone on resume\n", opt_.label, epoch + 1));
       return RunOutcome::interrupted;
     }
-    if (tty) say(stdout, fmt::format("\r"));
+    live.clear();
     std::string extra;
     for (const EpochMetric& m : opt_.metrics)
       extra += fmt::format("  {} {:.4f}", m.column, history_.at(m.csv_name).back().get<double>());

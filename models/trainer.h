@@ -18,6 +18,7 @@
 #include "engine/optim/adam.h"
 #include "models/experiment.h"
 #include "models/gan.h"
+#include "models/run_event_log.h"
 #include "models/training_data.h"
 
 namespace aafgan::models {
@@ -70,6 +71,8 @@ struct TrainOptions {
   // Set by the caller to stop this run as a signal would (checkpoint, RunOutcome::interrupted)
   // without stopping the process: a worker whose claim was taken over steps aside.
   const std::atomic<bool>* cancel = nullptr;
+  // <run>/tensorboard/ event files (models/run_event_log.h); --no-tensorboard turns them off.
+  bool tensorboard = true;
 };
 
 // The options every run of experiment e shares: its hyperparameters, schedule and logging. The
@@ -123,6 +126,8 @@ class AdversarialTrainer {
   static nlohmann::json fresh_partial();
   void write_outputs() const;
   void write_sample_grid(int epoch);
+  // The TensorBoard log of this start: continued where the checkpoint left it, or new.
+  void open_event_log(bool resumed);
   std::string path(const std::string& rel) const;
   nlohmann::json settings() const;
   Tensor noise(int64_t n);
@@ -147,6 +152,9 @@ class AdversarialTrainer {
   CudaGraph graph_;
   int eager_steps_ = 0;  // since the graph was last dropped
   bool graph_off_ = false;  // a capture failed: eager from now on
+  int64_t steps_ = 0;  // training steps since the run began: the step of the batch/ scalars
+  std::unique_ptr<RunEventLog> events_;  // null with --no-tensorboard
+  nlohmann::json recorded_events_;       // the checkpoint's position of the log, or null
 };
 
 }  // namespace aafgan::models

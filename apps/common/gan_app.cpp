@@ -59,6 +59,9 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
                "only deterministic cuDNN convolution algorithms (bit-identical GPU reruns; may be slower)");
   app.add_flag("--cuda-graph,!--no-cuda-graph", o.cuda_graph,
                "on a GPU, replay each training step as one CUDA graph after a few eager steps (default on)");
+  app.add_flag("--tensorboard,!--no-tensorboard", o.tensorboard,
+               "write TensorBoard event files to each run's tensorboard/ folder (default on; watch with tensorboard "
+               "--logdir EXPERIMENT_DIR)");
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--max-images", o.max_images, "train on the first N images (smoke runs)")
       ->check(CLI::Range(1, 1 << 30));
@@ -168,6 +171,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     t.label = label;
     t.device = device;
     t.cuda_graph = o.cuda_graph;
+    t.tensorboard = o.tensorboard;
     t.cancel = cancel;
     if (cb.metrics) t.metrics = cb.metrics(run, dtype);
     nlohmann::json cfg = e.raw.is_null() ? models::to_json(e) : e.raw;

@@ -28,6 +28,7 @@ struct GanAppOptions {
   uint64_t seed = 0;  // --seed S: the seeds S, S+1, … (as many as --seeds) replace SEEDS
   bool no_resume = false, overwrite = false, force_resume = false, retry_double = false, tf32 = false, deterministic = false;
   bool cuda_graph = true;  // --cuda-graph / --no-cuda-graph
+  bool tensorboard = true;  // --tensorboard / --no-tensorboard
   std::string shard;        // --shard I/N ("" = the job array's task, or the whole grid)
   bool claim = false;       // --claim: share --out with other workers (models/run_claim.h)
   double claim_timeout = 600;  // --claim-timeout: seconds without a heartbeat before a claim is stale
