@@ -1,134 +1,16 @@
 #include "data/plot.h"
 
+#include <cairo.h>
+
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "engine/error.h"
 
 namespace aafgan::data {
 
 namespace {
-
-// 5×7 glyphs, one byte per row, bit 4 = leftmost column (the HD44780 character shapes).
-struct Glyph {
-  char c;
-  uint8_t rows[7];
-};
-
-constexpr Glyph kFont[] = {
-    {' ', {0, 0, 0, 0, 0, 0, 0}},
-    {'0', {0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E}}, {'1', {0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E}},
-    {'2', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F}}, {'3', {0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E}},
-    {'4', {0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02}}, {'5', {0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E}},
-    {'6', {0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E}}, {'7', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
-    {'8', {0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E}}, {'9', {0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C}},
-    {'A', {0x0E, 0x11, 0x11, 0x11, 0x1F, 0x11, 0x11}}, {'B', {0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E}},
-    {'C', {0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E}}, {'D', {0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C}},
-    {'E', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F}}, {'F', {0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10}},
-    {'G', {0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F}}, {'H', {0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11}},
-    {'I', {0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}}, {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
-    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}}, {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F}},
-    {'M', {0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11}}, {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
-    {'O', {0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}}, {'P', {0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10}},
-    {'Q', {0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D}}, {'R', {0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11}},
-    {'S', {0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E}}, {'T', {0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
-    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E}}, {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04}},
-    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A}}, {'X', {0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11}},
-    {'Y', {0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04}}, {'Z', {0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F}},
-    {'a', {0x00, 0x00, 0x0E, 0x01, 0x0F, 0x11, 0x0F}}, {'b', {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1E}},
-    {'c', {0x00, 0x00, 0x0E, 0x10, 0x10, 0x11, 0x0E}}, {'d', {0x01, 0x01, 0x0D, 0x13, 0x11, 0x11, 0x0F}},
-    {'e', {0x00, 0x00, 0x0E, 0x11, 0x1F, 0x10, 0x0E}}, {'f', {0x06, 0x09, 0x08, 0x1C, 0x08, 0x08, 0x08}},
-    {'g', {0x00, 0x00, 0x0F, 0x11, 0x0F, 0x01, 0x0E}}, {'h', {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11}},
-    {'i', {0x04, 0x00, 0x0C, 0x04, 0x04, 0x04, 0x0E}}, {'j', {0x02, 0x00, 0x06, 0x02, 0x02, 0x12, 0x0C}},
-    {'k', {0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12}}, {'l', {0x0C, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E}},
-    {'m', {0x00, 0x00, 0x1A, 0x15, 0x15, 0x11, 0x11}}, {'n', {0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11}},
-    {'o', {0x00, 0x00, 0x0E, 0x11, 0x11, 0x11, 0x0E}}, {'p', {0x00, 0x00, 0x1E, 0x11, 0x1E, 0x10, 0x10}},
-    {'q', {0x00, 0x00, 0x0D, 0x13, 0x0F, 0x01, 0x01}}, {'r', {0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10}},
-    {'s', {0x00, 0x00, 0x0E, 0x10, 0x0E, 0x01, 0x1E}}, {'t', {0x08, 0x08, 0x1C, 0x08, 0x08, 0x09, 0x06}},
-    {'u', {0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0D}}, {'v', {0x00, 0x00, 0x11, 0x11, 0x11, 0x0A, 0x04}},
-    {'w', {0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0A}}, {'x', {0x00, 0x00, 0x11, 0x0A, 0x04, 0x0A, 0x11}},
-    {'y', {0x00, 0x00, 0x11, 0x11, 0x0F, 0x01, 0x0E}}, {'z', {0x00, 0x00, 0x1F, 0x02, 0x04, 0x08, 0x1F}},
-    {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C}}, {',', {0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08}},
-    {'-', {0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00}}, {'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F}},
-    {'+', {0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00}}, {'=', {0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00}},
-    {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}}, {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}},
-    {':', {0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00}}, {'/', {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}},
-    {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}}, {'?', {0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04}},
-};
-
-const uint8_t* glyph(char c) {
-  for (const Glyph& g : kFont)
-    if (g.c == c) return g.rows;
-  return glyph('?');
-}
-
-constexpr int kAdvance = 6;  // glyph width + 1 column of spacing
-constexpr int kGlyphH = 7;
-
-int text_width(const std::string& s, int scale) {
-  return s.empty() ? 0 : static_cast<int>(s.size()) * kAdvance * scale - scale;
-}
-
-struct Rgb {
-  uint8_t r, g, b;
-};
-
-constexpr Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225}, kFrame{120, 120, 120};
-
-class Canvas {
- public:
-  Canvas(int w, int h) : img_{w, h, 3, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3, 255)} {}
-
-  // alpha = coverage in [0, 1]; pixels outside the canvas or the clip rectangle are ignored.
-  void blend(int x, int y, Rgb c, double alpha) {
-    if (x < clip_x0_ || y < clip_y0_ || x > clip_x1_ || y > clip_y1_ || alpha <= 0) return;
-    if (x < 0 || y < 0 || x >= img_.width || y >= img_.height) return;
-    uint8_t* p = &img_.pixels[(static_cast<size_t>(y) * img_.width + x) * 3];
-    const double a = std::min(alpha, 1.0);
-    const uint8_t src[3] = {c.r, c.g, c.b};
-    for (int i = 0; i < 3; ++i) p[i] = static_cast<uint8_t>(std::lround(p[i] * (1 - a) + src[i] * a));
-  }
-
-  void fill(int x0, int y0, int x1, int y1, Rgb c) {
-    for (int y = y0; y <= y1; ++y)
-      for (int x = x0; x <= x1; ++x) blend(x, y, c, 1);
-  }
-
-  void text(int x, int y, const std::string& s, int scale, Rgb c) {
-    for (char ch : s) {
-      const uint8_t* rows = glyph(ch);
-      for (int gy = 0; gy < kGlyphH; ++gy)
-        for (int gx = 0; gx < 5; ++gx)
-          if (rows[gy] & (0x10 >> gx)) fill(x + gx * scale, y + gy * scale, x + (gx + 1) * scale - 1, y + (gy + 1) * scale - 1, c);
-      x += kAdvance * scale;
-    }
-  }
-
-  // An anti-aliased segment `width` pixels thick: each pixel is covered by how far its
-  // centre lies inside the stroke, so slopes look smooth rather than stair-stepped.
-  void line(double ax, double ay, double bx, double by, double width, Rgb c) {
-    const double half = width / 2, dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
-    const int x0 = static_cast<int>(std::floor(std::min(ax, bx) - half - 1));
-    const int x1 = static_cast<int>(std::ceil(std::max(ax, bx) + half + 1));
-    const int y0 = static_cast<int>(std::floor(std::min(ay, by) - half - 1));
-    const int y1 = static_cast<int>(std::ceil(std::max(ay, by) + half + 1));
-    for (int y = std::max(y0, clip_y0_); y <= std::min(y1, clip_y1_); ++y)
-      for (int x = std::max(x0, clip_x0_); x <= std::min(x1, clip_x1_); ++x) {
-        const double t = len2 > 0 ? std::clamp(((x - ax) * dx + (y - ay) * dy) / len2, 0.0, 1.0) : 0.0;
-        const double d = std::hypot(x - (ax + t * dx), y - (ay + t * dy));
-        blend(x, y, c, half + 0.5 - d);
-      }
-  }
-
-  void set_clip(int x0, int y0, int x1, int y1) { clip_x0_ = x0, clip_y0_ = y0, clip_x1_ = x1, clip_y1_ = y1; }
-  void reset_clip() { set_clip(0, 0, img_.width - 1, img_.height - 1); }
-
-  Image take() { return std::move(img_); }
-
- private:
-  Image img_;
-  int clip_x0_ = 0, clip_y0_ = 0, clip_x1_ = 1 << 30, clip_y1_ = 1 << 30;
-};
 
 // A round step (1, 2 or 5 × 10^k) giving about `target` intervals over `span`.
 double nice_step(double span, int target) {
@@ -138,10 +20,19 @@ double nice_step(double span, int target) {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
-// Enough decimals to tell neighbouring ticks apart, and no more.
-std::string tick_label(double v, double step) {
+// Enough digits to tell neighbouring ticks apart, and no more; exponents as "1e-9", not "1e-09".
+std::string tick_label(double v, double step, double max_abs) {
   if (std::abs(v) < step * 1e-9) v = 0;  // k * step can land at -1e-17 instead of 0
-  if (step >= 1e6 || step < 1e-4) return fmt::format("{:.3g}", v);
+  if (step >= 1e6 || step < 1e-4) {
+    const double digits = std::floor(std::log10(max_abs)) - std::floor(std::log10(step)) + 1;
+    std::string s = fmt::format("{:.{}g}", v, static_cast<int>(std::clamp(digits, 1.0, 17.0)));
+    const size_t e = s.find('e');
+    if (e == std::string::npos) return s;
+    const bool negative = s[e + 1] == '-';
+    size_t d = e + 2;
+    while (d + 1 < s.size() && s[d] == '0') ++d;
+    return s.substr(0, e) + (negative ? "e-" : "e") + s.substr(d);
+  }
   const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
   return fmt::format("{:.{}f}", v, decimals);
 }
@@ -149,21 +40,113 @@ std::string tick_label(double v, double step) {
 struct Axis {
   double lo, hi, step;
   std::vector<double> ticks;
+  std::vector<std::string> labels;
 };
 
 Axis make_axis(double lo, double hi, int target, bool snap_to_ticks, double min_step) {
-  Axis a{lo, hi, std::max(nice_step(hi - lo, target), min_step), {}};
+  Axis a{lo, hi, std::max(nice_step(hi - lo, target), min_step), {}, {}};
   if (snap_to_ticks) {
     a.lo = std::floor(lo / a.step) * a.step;
     a.hi = std::ceil(hi / a.step) * a.step;
   }
   const double k0 = std::ceil(a.lo / a.step - 1e-9), k1 = std::floor(a.hi / a.step + 1e-9);
   for (double k = k0; k <= k1 && a.ticks.size() < 50; ++k) a.ticks.push_back(k * a.step);
+  const double max_abs = std::max(std::abs(a.lo), std::abs(a.hi));
+  for (double t : a.ticks) a.labels.push_back(tick_label(t, a.step, max_abs));
   return a;
 }
 
 // Non-finite values are gaps; values near the double limit would overflow the range arithmetic.
 bool plottable(double v) { return std::isfinite(v) && std::abs(v) <= 1e300; }
+
+// fontconfig resolves the family; without any font Cairo falls back to its built-in one.
+constexpr const char* kFontFamily = "DejaVu Sans";
+constexpr double kTitleSize = 16, kLabelSize = 13, kTickSize = 11;
+
+class Painter {
+ public:
+  Painter(int w, int h)
+      : surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h), cairo_surface_destroy),
+        cr_(cairo_create(surface_.get()), cairo_destroy) {
+    check();
+    // Fixed options rather than the user's fontconfig settings, so a plot does not depend on them;
+    // grey antialiasing because coloured subpixel fringes would put the curves' colours into the text.
+    cairo_font_options_t* fo = cairo_font_options_create();
+    cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_SLIGHT);
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_ON);
+    cairo_set_font_options(cr_.get(), fo);
+    cairo_font_options_destroy(fo);
+    cairo_select_font_face(cr_.get(), kFontFamily, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    colour(255, 255, 255);
+    cairo_paint(cr_.get());
+  }
+
+  cairo_t* cr() { return cr_.get(); }
+
+  void colour(uint8_t r, uint8_t g, uint8_t b) { cairo_set_source_rgb(cr(), r / 255.0, g / 255.0, b / 255.0); }
+
+  cairo_text_extents_t extents(const std::string& s, double size) {
+    cairo_set_font_size(cr(), size);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr(), s.c_str(), &e);
+    return e;
+  }
+
+  double width(const std::string& s, double size) { return extents(s, size).x_advance; }
+
+  // Ascent and descent of the font, so every line of text gets the same height whatever its letters.
+  cairo_font_extents_t metrics(double size) {
+    cairo_set_font_size(cr(), size);
+    cairo_font_extents_t e;
+    cairo_font_extents(cr(), &e);
+    return e;
+  }
+
+  // `x` is where the text starts, ends or centres (align 0, 1 or 0.5); `y` its baseline.
+  void text(const std::string& s, double x, double y, double size, double align = 0) {
+    x -= width(s, size) * align;
+    cairo_move_to(cr(), std::round(x), std::round(y));
+    cairo_show_text(cr(), s.c_str());
+  }
+
+  // A 1-pixel line along pixel centres, so it stays crisp instead of smearing over two rows;
+  // square caps cover the end pixels whole.
+  void hairline(int x0, int y0, int x1, int y1) {
+    cairo_set_line_width(cr(), 1);
+    cairo_set_line_cap(cr(), CAIRO_LINE_CAP_SQUARE);
+    cairo_move_to(cr(), x0 + 0.5, y0 + 0.5);
+    cairo_line_to(cr(), x1 + 0.5, y1 + 0.5);
+    cairo_stroke(cr());
+  }
+
+  Image take() {
+    cairo_surface_flush(surface_.get());
+    check();
+    const int w = cairo_image_surface_get_width(surface_.get()), h = cairo_image_surface_get_height(surface_.get());
+    const int stride = cairo_image_surface_get_stride(surface_.get());
+    const unsigned char* data = cairo_image_surface_get_data(surface_.get());
+    Image img{w, h, 3, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
+    for (int y = 0; y < h; ++y) {
+      const auto* row = reinterpret_cast<const uint32_t*>(data + static_cast<size_t>(y) * stride);
+      uint8_t* out = &img.pixels[static_cast<size_t>(y) * w * 3];
+      for (int x = 0; x < w; ++x, out += 3) {  // RGB24: 0x00RRGGBB in native byte order
+        out[0] = static_cast<uint8_t>(row[x] >> 16), out[1] = static_cast<uint8_t>(row[x] >> 8),
+        out[2] = static_cast<uint8_t>(row[x]);
+      }
+    }
+    return img;
+  }
+
+ private:
+  void check() {
+    const cairo_status_t s = cairo_status(cr_.get());  // reports a failed surface too
+    AAFGAN_CHECK(s == CAIRO_STATUS_SUCCESS, "plot: cairo: {}", cairo_status_to_string(s));
+  }
+
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface_;
+  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr_;
+};
 
 }  // namespace
 
@@ -194,72 +177,107 @@ Image render_plot(const std::string& title, const std::vector<Series>& series, c
   const Axis yaxis = make_axis(ylo, yhi, 5, true, 0);
   const Axis xaxis = make_axis(xlo, xhi, 6, false, integral_x ? 1 : 0);
 
+  Painter p(opt.width, opt.height);
+  cairo_t* cr = p.cr();
+
   // Layout: margins sized to the text they hold.
-  std::vector<std::string> ylabels;
-  int ylabel_w = 0;
-  for (double t : yaxis.ticks) {
-    ylabels.push_back(tick_label(t, yaxis.step));
-    ylabel_w = std::max(ylabel_w, text_width(ylabels.back(), 1));
-  }
-  int legend_w = 0;
-  for (const Series& s : series) legend_w = std::max(legend_w, 30 + text_width(s.name, 1) + 12);
-  const int left = 10 + ylabel_w + 4 + 5, top = 12 + 2 * kGlyphH + 10;
-  const int right = opt.width - 1 - (legend_w > 0 ? legend_w + 10 : 20);
-  const int bottom = opt.height - 1 - (5 + 4 + kGlyphH + 8 + (x_label.empty() ? 0 : 2 * kGlyphH + 6));
+  constexpr int kPad = 10, kTick = 5, kGap = 4, kSwatch = 24, kLegendGap = 16;
+  // A long title shrinks rather than running off the image.
+  const double title_w = std::max(1.0, p.width(title, kTitleSize));
+  const double title_size = std::min(kTitleSize, kTitleSize * (opt.width - 2 * kPad) / title_w);
+  const cairo_font_extents_t title_m = p.metrics(title_size), label_m = p.metrics(kLabelSize);
+  const cairo_font_extents_t tick_m = p.metrics(kTickSize);
+  // Tick labels centre on their tick by the height of a digit, legend swatches on that of an "x".
+  const double digit_h = -p.extents("0", kTickSize).y_bearing, x_h = -p.extents("x", kLabelSize).y_bearing;
+  const auto height = [](const cairo_font_extents_t& m) { return static_cast<int>(std::ceil(m.ascent + m.descent)); };
+  double ylabel_w = 0, legend_w = 0;
+  for (const std::string& l : yaxis.labels) ylabel_w = std::max(ylabel_w, p.width(l, kTickSize));
+  for (const Series& s : series) legend_w = std::max(legend_w, kSwatch + 6 + p.width(s.name, kLabelSize));
+  const double last_x_label_w = xaxis.labels.empty() ? 0 : p.width(xaxis.labels.back(), kTickSize);
+  const int left = kPad + static_cast<int>(std::ceil(ylabel_w)) + kGap + kTick;
+  const int top = kPad + height(title_m) + 8;
+  const int right = opt.width - 1 - kPad -
+                    static_cast<int>(std::ceil(legend_w > 0 ? kLegendGap + legend_w : last_x_label_w / 2));
+  const int bottom =
+      opt.height - 1 - kPad - kTick - kGap - height(tick_m) - (x_label.empty() ? 0 : height(label_m) + 2);
   AAFGAN_CHECK(right - left >= 40 && bottom - top >= 40, "plot: {}×{} leaves no room for the chart", opt.width,
                opt.height);
 
-  const auto px = [&](double x) { return left + (x - xaxis.lo) / (xaxis.hi - xaxis.lo) * (right - left); };
-  const auto py = [&](double y) { return bottom - (y - yaxis.lo) / (yaxis.hi - yaxis.lo) * (bottom - top); };
+  // A few pixels between the data's extremes and the frame, so no curve runs along it.
+  constexpr double kInset = 4;
+  const auto px = [&](double x) {
+    return left + kInset + (x - xaxis.lo) / (xaxis.hi - xaxis.lo) * (right - left - 2 * kInset);
+  };
+  const auto py = [&](double y) {
+    return bottom - kInset - (y - yaxis.lo) / (yaxis.hi - yaxis.lo) * (bottom - top - 2 * kInset);
+  };
+  const auto pixel = [](double v) { return static_cast<int>(std::lround(v)); };
 
-  Canvas cv(opt.width, opt.height);
-  for (double t : yaxis.ticks) cv.fill(left, static_cast<int>(std::lround(py(t))), right, static_cast<int>(std::lround(py(t))), kGrid);
-  for (double t : xaxis.ticks) cv.fill(static_cast<int>(std::lround(px(t))), top, static_cast<int>(std::lround(px(t))), bottom, kGrid);
+  p.colour(228, 228, 228);
+  for (double t : yaxis.ticks) p.hairline(left, pixel(py(t)), right, pixel(py(t)));
+  for (double t : xaxis.ticks) p.hairline(pixel(px(t)), top, pixel(px(t)), bottom);
 
-  // The curves, clipped to the inside of the frame.
-  cv.set_clip(left + 1, top + 1, right - 1, bottom - 1);
+  // The curves, clipped to the inside of the frame. Each run of plottable values is one path,
+  // so the joins are round rather than overlapping segment ends.
+  cairo_save(cr);
+  cairo_rectangle(cr, left + 1, top + 1, right - left - 1, bottom - top - 1);
+  cairo_clip(cr);
+  cairo_set_line_width(cr, 2);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   for (const Series& s : series) {
-    const Rgb c{s.r, s.g, s.b};
-    const auto finite = [&](size_t i) { return i < s.values.size() && plottable(s.values[i]); };
+    p.colour(s.r, s.g, s.b);
+    const auto ok = [&](size_t i) { return i < s.values.size() && plottable(s.values[i]); };
     for (size_t i = 0; i < s.values.size(); ++i) {
-      if (!finite(i)) continue;
+      if (!ok(i)) continue;
       const double x = px(opt.x_first + static_cast<double>(i) * opt.x_step), y = py(s.values[i]);
-      if (finite(i + 1)) {
-        cv.line(x, y, px(opt.x_first + static_cast<double>(i + 1) * opt.x_step), py(s.values[i + 1]), 2.0, c);
-      } else if (i == 0 || !finite(i - 1)) {
-        cv.line(x, y, x, y, 5.0, c);  // isolated point: a dot
+      const bool joined_before = i > 0 && ok(i - 1), joined_after = ok(i + 1);
+      if (!joined_before && !joined_after) {
+        cairo_arc(cr, x, y, 3, 0, 2 * 3.14159265358979323846);  // an isolated point: a dot
+        cairo_fill(cr);
+        continue;
       }
+      joined_before ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
+      if (!joined_after) cairo_stroke(cr);
     }
   }
-  cv.reset_clip();
+  cairo_restore(cr);
 
   // Frame, ticks and their labels.
-  cv.fill(left, top, right, top, kFrame);
-  cv.fill(right, top, right, bottom, kFrame);
-  cv.fill(left, top, left, bottom, kBlack);
-  cv.fill(left, bottom, right, bottom, kBlack);
+  p.colour(150, 150, 150);
+  p.hairline(left, top, right, top);
+  p.hairline(right, top, right, bottom);
+  p.colour(0, 0, 0);
+  p.hairline(left, top, left, bottom);
+  p.hairline(left, bottom, right, bottom);
   for (size_t i = 0; i < yaxis.ticks.size(); ++i) {
-    const int y = static_cast<int>(std::lround(py(yaxis.ticks[i])));
-    cv.fill(left - 5, y, left - 1, y, kBlack);
-    cv.text(left - 9 - text_width(ylabels[i], 1), y - kGlyphH / 2, ylabels[i], 1, kBlack);
+    const int y = pixel(py(yaxis.ticks[i]));
+    p.hairline(left - kTick, y, left - 1, y);
+    p.text(yaxis.labels[i], left - kTick - kGap, y + 0.5 + digit_h / 2, kTickSize, 1);
   }
-  for (double t : xaxis.ticks) {
-    const int x = static_cast<int>(std::lround(px(t)));
-    cv.fill(x, bottom + 1, x, bottom + 5, kBlack);
-    const std::string label = tick_label(t, xaxis.step);
-    cv.text(x - text_width(label, 1) / 2, bottom + 9, label, 1, kBlack);
+  for (size_t i = 0; i < xaxis.ticks.size(); ++i) {
+    const int x = pixel(px(xaxis.ticks[i]));
+    p.hairline(x, bottom + 1, x, bottom + kTick);
+    p.text(xaxis.labels[i], x + 0.5, bottom + kTick + kGap + tick_m.ascent, kTickSize, 0.5);
   }
-  cv.text((left + right - text_width(x_label, 2)) / 2, bottom + 9 + kGlyphH + 8, x_label, 2, kBlack);
-  cv.text((opt.width - text_width(title, 2)) / 2, 12, title, 2, kBlack);
+  const int tick_text_bottom = bottom + kTick + kGap + height(tick_m);
+  if (!x_label.empty()) p.text(x_label, (left + right) / 2.0, tick_text_bottom + 2 + label_m.ascent, kLabelSize, 0.5);
+  // Over the chart, as far as the image allows.
+  const double title_half = p.width(title, title_size) / 2;
+  const double title_x = std::max(kPad + title_half, std::min((left + right) / 2.0, opt.width - kPad - title_half));
+  p.text(title, title_x, kPad + title_m.ascent, title_size, 0.5);
 
   // Legend beside the chart, so it never hides a curve.
+  const double row_h = height(label_m) + 4;
   for (size_t i = 0; i < series.size(); ++i) {
-    const int x = right + 14, y = top + 4 + static_cast<int>(i) * 16;
-    const Rgb c{series[i].r, series[i].g, series[i].b};
-    cv.line(x, y + 3, x + 20, y + 3, 2.0, c);
-    cv.text(x + 26, y, series[i].name, 1, kBlack);
+    const double x = right + kLegendGap, baseline = top + 4 + label_m.ascent + static_cast<double>(i) * row_h;
+    p.colour(series[i].r, series[i].g, series[i].b);  // a swatch level with the middle of the lower-case letters
+    cairo_rectangle(cr, x, std::round(baseline - x_h / 2) - 1, kSwatch, 3);
+    cairo_fill(cr);
+    p.colour(0, 0, 0);
+    p.text(series[i].name, x + kSwatch + 6, baseline, kLabelSize);
   }
-  return cv.take();
+  return p.take();
 }
 
 void plot_series(const std::string& path, const std::string& title, const std::vector<Series>& series,

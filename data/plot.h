@@ -24,7 +24,8 @@ struct PlotOptions {
 // Draws the series on a white background with axes, tick labels, `title` on top, `x_label`
 // below and a legend at the right. The y range fits every finite value; non-finite values
 // (and magnitudes above 1e300) are skipped and break the line. A point without finite neighbours is drawn as a dot.
-// Text is drawn with a built-in 5×7 font (letters, digits and common punctuation).
+// Drawn with Cairo, antialiased; text in fontconfig's "DejaVu Sans" (Cairo's built-in font where
+// none is installed). The same input gives the same pixels: nothing depends on time or chance.
 Image render_plot(const std::string& title, const std::vector<Series>& series, const std::string& x_label,
                   const PlotOptions& options = {});
 

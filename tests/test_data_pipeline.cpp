@@ -510,6 +510,30 @@ size_t count_color(const Image& img, uint8_t r, uint8_t g, uint8_t b) {
   return n;
 }
 
+// The title's ink in a 300×200 plot without curves: its top 32 rows hold the title and nothing else.
+struct Ink {
+  int top = -1, bottom = -1;
+  size_t pixels = 0;
+  std::vector<uint8_t> region;
+};
+
+Ink title_ink(const std::string& title) {
+  PlotOptions opt;
+  opt.width = 300;
+  opt.height = 200;
+  const Image img = render_plot(title, {}, "", opt);
+  Ink ink;
+  ink.region.assign(img.pixels.begin(), img.pixels.begin() + 32 * img.width * 3);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < img.width * 3; ++x)
+      if (img.pixels[(static_cast<size_t>(y) * img.width) * 3 + x] < 200) {
+        if (ink.top < 0) ink.top = y;
+        ink.bottom = y;
+        ++ink.pixels;
+      }
+  return ink;
+}
+
 }  // namespace
 
 TEST_CASE("plot: plot_series writes a PNG of the requested size with every curve") {
@@ -562,4 +586,33 @@ TEST_CASE("plot: degenerate data still plots") {
     CHECK_NOTHROW(render_plot("extreme", {{"x", {-1.7e308, 1.0, 1.7e308, 2.0}, 0, 150, 0}}, "it", opt));
   }
   CHECK_THROWS_AS(render_plot("small", {}, "", PlotOptions{50, 50}), Error);
+}
+
+TEST_CASE("plot: text is drawn in a real font") {
+  // DejaVu Sans where fonts-dejavu-core is installed (tools/setup.sh); Cairo's built-in fallback passes too.
+  const Ink title = title_ink("losses per epoch (output_Dis_BHAA seed 0)");
+  CHECK(title.pixels > 300);
+  // The old 5×7 font drew every character it lacked as "?".
+  const std::string chars = "()[]{}<>!?#&*gs";
+  std::vector<Ink> glyphs;
+  for (char c : chars) glyphs.push_back(title_ink(std::string(1, c)));
+  for (size_t i = 0; i < chars.size(); ++i) {
+    CAPTURE(chars[i]);
+    CHECK(std::none_of(glyphs.begin(), glyphs.begin() + i, [&](const Ink& g) { return g.region == glyphs[i].region; }));
+  }
+  // ... and had no descenders, so "g" read like "s": real glyphs reach below the baseline.
+  const Ink s = title_ink("s");
+  CHECK(s.pixels > 10);
+  CHECK(title_ink("g").bottom > s.bottom + 1);
+  CHECK(title_ink("(").bottom > s.bottom + 1);
+  CHECK(title_ink("(").top < s.top - 1);
+}
+
+TEST_CASE("plot: identical inputs give identical pixels") {
+  // The fault-injection test compares the losses.png of a resumed run with an uninterrupted one's.
+  const std::vector<Series> series{{"d_loss", {1.2, 0.9, NAN, 0.7, 0.65}, 200, 40, 40},
+                                   {"g_loss", {0.8, 1.1, 1.3, 1.2, 1.4}, 40, 90, 200}};
+  const Image a = render_plot("losses per epoch (run seed 0)", series, "epoch");
+  const Image b = render_plot("losses per epoch (run seed 0)", series, "epoch");
+  CHECK(a.pixels == b.pixels);
 }

@@ -5,9 +5,11 @@ set -euo pipefail
 
 # libboost-dev: Boost.Math's Student t distribution (header-only) for ./aafgan_report's tests of
 # significance; chromium: the report test renders report.html headless (skipped without it);
-# strace: the fault-injection test kills inside system calls; python3: the tests' small checkers.
+# strace: the fault-injection test kills inside system calls; python3: the tests' small checkers;
+# libcairo2-dev draws the training plots, fonts-dejavu-core is their font (the plot tests look for its glyphs).
 packages=(cmake make g++ pkg-config libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev
-          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace libboost-dev chromium)
+          libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace libboost-dev chromium
+          libcairo2-dev fonts-dejavu-core)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 sudo=""
