@@ -6,10 +6,12 @@ set -euo pipefail
 # libboost-dev: Boost.Math's Student t distribution (header-only) for ./aafgan_report's tests of
 # significance; chromium: the report test renders report.html headless (skipped without it);
 # strace: the fault-injection test kills inside system calls; python3: the tests' small checkers;
-# libcairo2-dev draws the training plots, fonts-dejavu-core is their font (the plot tests look for its glyphs).
+# libcairo2-dev draws the training plots, fonts-dejavu-core is their font (the plot tests look for its glyphs);
+# libprotobuf-dev + protobuf-compiler: the TensorBoard event files (tensorboard/event.proto);
+# python3-venv: the tests' virtual environment below.
 packages=(cmake make g++ pkg-config libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev zlib1g-dev
           libjpeg62-turbo-dev libpng-dev libcli11-dev libopenblas0-openmp python3 strace libboost-dev chromium
-          libcairo2-dev fonts-dejavu-core)
+          libcairo2-dev fonts-dejavu-core libprotobuf-dev protobuf-compiler python3-venv)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 sudo=""
@@ -48,5 +50,20 @@ if [ "${AAFGAN_SETUP_FUZZ:-1}" != 0 ]; then
       echo "setup: installing $rt (optional, the libFuzzer runtime)"
       apt_install "$rt" || echo "setup: $rt could not be installed; fuzz.brief will be skipped"
     fi
+  fi
+fi
+
+# The tests' Python packages from PyPI, pinned, in a virtual environment at .venv (found there by
+# CMake): TensorBoard's own event-file loader reads the apps' event files, and pyte (a terminal
+# emulator) reads the screen the live progress line leaves. AAFGAN_SETUP_VENV=0 skips this step;
+# those tests then say "skipped:".
+if [ "${AAFGAN_SETUP_VENV:-1}" != 0 ]; then
+  venv="$(cd "$(dirname "$0")/.." && pwd)/.venv"
+  if "$venv/bin/python3" -c "import tensorboard, pyte" > /dev/null 2>&1; then
+    echo "setup: $venv has tensorboard and pyte"
+  else
+    echo "setup: installing tensorboard and pyte into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "tensorboard==2.21.0" "pyte==0.8.2"
   fi
 fi
