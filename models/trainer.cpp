@@ -1,6 +1,5 @@
 #include "models/trainer.h"
 
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
