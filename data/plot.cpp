@@ -280,6 +280,9 @@ Image render_plot(const std::string& title, const std::vector<Series>& series, c
   return p.take();
 }
 
+bool plots_available() { return true; }
+std::string plots_unavailable_reason() { return ""; }
+
 void plot_series(const std::string& path, const std::string& title, const std::vector<Series>& series,
                  const std::string& x_label, const PlotOptions& options) {
   write_png(path, render_plot(title, series, x_label, options));

@@ -21,6 +21,12 @@ struct PlotOptions {
   double x_step = 1.0;
 };
 
+// Whether this build draws plots: Cairo was found at configure time (cmake/optional_parts.cmake).
+// Without it render_plot and plot_series throw an Error saying so, and callers skip their plots.
+bool plots_available();
+// Why there are no plots ("" when there are), for the one line a program prints about it.
+std::string plots_unavailable_reason();
+
 // Draws the series on a white background with axes, tick labels, `title` on top, `x_label`
 // below and a legend at the right. The y range fits every finite value; non-finite values
 // (and magnitudes above 1e300) are skipped and break the line. A point without finite neighbours is drawn as a dot.

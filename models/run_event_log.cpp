@@ -5,10 +5,21 @@
 #include <fmt/format.h>
 
 #include "engine/error.h"
+#include "tensorboard/event_file.h"
 
 namespace aafgan::models {
 
 namespace fs = std::filesystem;
+
+bool RunEventLog::available() { return true; }
+std::string RunEventLog::unavailable_reason() { return ""; }
+
+struct RunEventLog::Impl {
+  tb::EventFileWriter file;
+};
+
+RunEventLog::RunEventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RunEventLog::~RunEventLog() = default;
 
 std::string RunEventLog::folder(const std::string& run_dir) { return (fs::path(run_dir) / "tensorboard").string(); }
 
@@ -19,7 +30,8 @@ void RunEventLog::discard(const std::string& run_dir) {
 }
 
 std::unique_ptr<RunEventLog> RunEventLog::start(const std::string& run_dir) {
-  return std::unique_ptr<RunEventLog>(new RunEventLog(tb::EventFileWriter::create(folder(run_dir))));
+  return std::unique_ptr<RunEventLog>(
+      new RunEventLog(std::make_unique<Impl>(Impl{tb::EventFileWriter::create(folder(run_dir))})));
 }
 
 std::unique_ptr<RunEventLog> RunEventLog::resume(const std::string& run_dir, const nlohmann::json& recorded,
@@ -27,11 +39,12 @@ std::unique_ptr<RunEventLog> RunEventLog::resume(const std::string& run_dir, con
   AAFGAN_CHECK(recorded.is_object() && recorded.contains("file") && recorded.contains("bytes"),
                "the checkpoint's TensorBoard position {} has no file and bytes", recorded.dump());
   const tb::EventFilePosition pos{recorded.at("file").get<std::string>(), recorded.at("bytes").get<uint64_t>()};
-  return std::unique_ptr<RunEventLog>(new RunEventLog(tb::EventFileWriter::reopen(folder(run_dir), pos, note)));
+  return std::unique_ptr<RunEventLog>(
+      new RunEventLog(std::make_unique<Impl>(Impl{tb::EventFileWriter::reopen(folder(run_dir), pos, note)})));
 }
 
 void RunEventLog::batch(int64_t step, const StepValues& last, double lr, double it_per_s) {
-  file_.scalars(step, {{"batch/d_loss", last.d_loss},
+  impl_->file.scalars(step, {{"batch/d_loss", last.d_loss},
                        {"batch/g_loss", last.g_loss},
                        {"batch/D(x)", last.d_real},
                        {"batch/D(G(z))", last.d_fake},
@@ -46,7 +59,7 @@ void RunEventLog::epoch(int epoch, const std::vector<std::pair<std::string, doub
     const bool adaptive = column.rfind("G.", 0) == 0 || column.rfind("D.", 0) == 0;
     values.emplace_back((adaptive ? "adaptive/" : "epoch/") + column, v);
   }
-  file_.scalars(epoch, values);
+  impl_->file.scalars(epoch, values);
 }
 
 void RunEventLog::parameters(int epoch, const GanModel& model) {
@@ -54,7 +67,7 @@ void RunEventLog::parameters(int epoch, const GanModel& model) {
     for (const AdaptiveLayer& l : layers) {
       const auto& params = l.layer->params();
       for (size_t k = 0; k < params.size(); ++k)
-        file_.histogram(epoch, fmt::format("adaptive/{}.{}.{}", net, l.name, kernels::act_param_name(l.layer->act(), static_cast<int>(k))),
+        impl_->file.histogram(epoch, fmt::format("adaptive/{}.{}.{}", net, l.name, kernels::act_param_name(l.layer->act(), static_cast<int>(k))),
                         params[k].to_vector());
     }
   };
@@ -63,12 +76,12 @@ void RunEventLog::parameters(int epoch, const GanModel& model) {
 }
 
 void RunEventLog::samples(int epoch, const data::Image& grid) {
-  file_.image(epoch, "samples", grid.width, grid.height, grid.channels,
+  impl_->file.image(epoch, "samples", grid.width, grid.height, grid.channels,
               data::encode_png(grid.width, grid.height, grid.channels, grid.pixels.data(), "samples"));
 }
 
 nlohmann::json RunEventLog::position() {
-  const tb::EventFilePosition p = file_.sync();
+  const tb::EventFilePosition p = impl_->file.sync();
   return {{"file", p.file}, {"bytes", p.bytes}};
 }
 

@@ -19,12 +19,17 @@
 #include "data/png_writer.h"
 #include "engine/step_stats.h"
 #include "models/gan.h"
-#include "tensorboard/event_file.h"
 
 namespace aafgan::models {
 
+// A build without Protobuf has no tensorboard/ library (cmake/optional_parts.cmake):
+// run_event_log_unavailable.cpp then stands in, available() is false and start/resume throw the
+// reason, so that the trainer and the apps need no build switches of their own.
 class RunEventLog {
  public:
+  static bool available();
+  // Why there are no event files ("" when there are), for the one line the apps print about it.
+  static std::string unavailable_reason();
   // A run from scratch: the event files of an earlier start hold steps it does again; they go.
   static void discard(const std::string& run_dir);
   // A new event file for a run starting (from scratch, or resuming without a recorded position).
@@ -44,9 +49,15 @@ class RunEventLog {
 
   static std::string folder(const std::string& run_dir);
 
+  ~RunEventLog();
+  RunEventLog(const RunEventLog&) = delete;
+  RunEventLog& operator=(const RunEventLog&) = delete;
+
  private:
-  explicit RunEventLog(tb::EventFileWriter file) : file_(std::move(file)) {}
-  tb::EventFileWriter file_;
+  // The event file (tensorboard/event_file.h, which needs Protobuf's generated headers).
+  struct Impl;
+  explicit RunEventLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace aafgan::models

@@ -544,6 +544,7 @@ void AdversarialTrainer::write_outputs() const {
     csv += "\n";
   }
   write_text_atomic(path("metrics.csv"), csv);
+  if (!data::plots_available()) return;  // the apps said so once at start
   fs::create_directories(path("graphics"));
   const auto values = [&](const char* key) { return history_.at(key).get<std::vector<double>>(); };
   data::plot_series(path("graphics/losses.png"), "losses per epoch " + opt_.label,

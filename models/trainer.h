@@ -72,7 +72,7 @@ struct TrainOptions {
   // without stopping the process: a worker whose claim was taken over steps aside.
   const std::atomic<bool>* cancel = nullptr;
   // <run>/tensorboard/ event files (models/run_event_log.h); --no-tensorboard turns them off.
-  bool tensorboard = true;
+  bool tensorboard = RunEventLog::available();
 };
 
 // The options every run of experiment e shares: its hyperparameters, schedule and logging. The

@@ -4,7 +4,8 @@
 A check placed before the macro runs on every machine, and when it fails on a machine without a
 GPU the case still prints "skipped: " and ctest (SKIP_REGULAR_EXPRESSION) reports it as Skipped,
 hiding the failure. So in such a case the leading statements are the skip macros, and no skip
-macro follows any other statement. Usage: check_skip_macros.py FILE... ; exit 1 naming each
+macro follows any other statement. And a case with a GPU skip macro is named "cuda…": the GPU
+machine's check (tools/gpu_check.sh) selects the GPU cases by that name (ctest -R '^cuda'). Usage: check_skip_macros.py FILE... ; exit 1 naming each
 offending case (file:line and name)."""
 import re
 import sys
@@ -89,10 +90,13 @@ def check(path):
         leading = 0
         while leading < len(stmts) and MACRO.match(stmts[leading]):
             leading += 1
+        line = text.count("\n", 0, m.start()) + 1
         if any(i >= leading for i in uses):
-            line = text.count("\n", 0, m.start()) + 1
             bad.append(f'{path}:{line}: TEST_CASE "{m.group(1)}": a skip macro must come before any other '
                        f"statement (a failing check before it is reported as Skipped)")
+        if any("REQUIRE_GPU" in stmts[i] for i in uses) and not m.group(1).startswith("cuda"):
+            bad.append(f'{path}:{line}: TEST_CASE "{m.group(1)}": a case that needs a GPU must be named "cuda…" '
+                       f"(tools/gpu_check.sh runs ctest -R '^cuda' on the GPU machine)")
     return bad
 
 
@@ -104,7 +108,7 @@ def main(paths):
     for b in bad:
         print(b)
     if bad:
-        print(f"{len(bad)} test case(s) with checks before their skip macro")
+        print(f"{len(bad)} test case(s) break the skip-macro rules")
         return 1
     print(f"skip macros first in every case that uses one ({len(paths)} files)")
     return 0

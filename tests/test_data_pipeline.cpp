@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tests/file_size_limit.h"
+#include "tests/optional_parts.h"
 #include "tests/temp_dir.h"
 #include "data/batch_order.h"
 #include "data/image_grid.h"
@@ -537,6 +538,7 @@ Ink title_ink(const std::string& title) {
 }  // namespace
 
 TEST_CASE("plot: plot_series writes a PNG of the requested size with every curve") {
+  AAFGAN_REQUIRE_PLOTS_OR_SKIP();
   TempDir tmp("data_plot");
   std::vector<double> d_loss, g_loss;
   for (int i = 0; i < 50; ++i) {
@@ -563,6 +565,7 @@ TEST_CASE("plot: plot_series writes a PNG of the requested size with every curve
 }
 
 TEST_CASE("plot: degenerate data still plots") {
+  AAFGAN_REQUIRE_PLOTS_OR_SKIP();
   PlotOptions opt;
   opt.width = 300;
   opt.height = 200;
@@ -589,6 +592,7 @@ TEST_CASE("plot: degenerate data still plots") {
 }
 
 TEST_CASE("plot: text is drawn in a real font") {
+  AAFGAN_REQUIRE_PLOTS_OR_SKIP();
   // DejaVu Sans where fonts-dejavu-core is installed (tools/setup.sh); Cairo's built-in fallback passes too.
   const Ink title = title_ink("losses per epoch (output_Dis_BHAA seed 0)");
   CHECK(title.pixels > 300);
@@ -609,6 +613,7 @@ TEST_CASE("plot: text is drawn in a real font") {
 }
 
 TEST_CASE("plot: identical inputs give identical pixels") {
+  AAFGAN_REQUIRE_PLOTS_OR_SKIP();
   // The fault-injection test compares the losses.png of a resumed run with an uninterrupted one's.
   const std::vector<Series> series{{"d_loss", {1.2, 0.9, NAN, 0.7, 0.65}, 200, 40, 40},
                                    {"g_loss", {0.8, 1.1, 1.3, 1.2, 1.4}, 40, 90, 200}};

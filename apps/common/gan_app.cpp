@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "apps/common/experiment_flags.h"
+#include "data/plot.h"
 #include "engine/device.h"
 #include "engine/random_streams.h"
 #include "models/console.h"
@@ -97,7 +98,24 @@ models::GridShard resolve_shard(const GanAppOptions& o) {
   return models::grid_shard_from_environment().value_or(models::GridShard{});
 }
 
+namespace {
+
+// The optional parts this build lacks (cmake/optional_parts.cmake): a flag that asks for one
+// fails by name; otherwise one line says which outputs the runs will not have.
+void check_optional_parts(const CLI::App& app, const GanAppOptions& o) {
+  if (!models::RunEventLog::available()) {
+    if (app.count("--tensorboard") && o.tensorboard)
+      fail("--tensorboard: this build writes no TensorBoard event files: {}", models::RunEventLog::unavailable_reason());
+    models::say(stdout, fmt::format("note: no TensorBoard event files: {}\n", models::RunEventLog::unavailable_reason()));
+  }
+  if (!data::plots_available())
+    models::say(stdout, fmt::format("note: no graphics/losses.png: {}\n", data::plots_unavailable_reason()));
+}
+
+}  // namespace
+
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults) {
+  check_optional_parts(app, o);
   if (!o.experiment_key.empty() && o.config_path.empty()) fail("--experiment needs --config FILE");
   if (!o.config_path.empty() && o.experiment_key.empty()) fail("--config needs --experiment KEY");
   if (o.claim && o.no_resume)

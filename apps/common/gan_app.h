@@ -28,7 +28,7 @@ struct GanAppOptions {
   uint64_t seed = 0;  // --seed S: the seeds S, S+1, … (as many as --seeds) replace SEEDS
   bool no_resume = false, overwrite = false, force_resume = false, retry_double = false, tf32 = false, deterministic = false;
   bool cuda_graph = true;  // --cuda-graph / --no-cuda-graph
-  bool tensorboard = true;  // --tensorboard / --no-tensorboard
+  bool tensorboard = models::RunEventLog::available();  // --tensorboard / --no-tensorboard
   std::string shard;        // --shard I/N ("" = the job array's task, or the whole grid)
   bool claim = false;       // --claim: share --out with other workers (models/run_claim.h)
   double claim_timeout = 600;  // --claim-timeout: seconds without a heartbeat before a claim is stale
@@ -38,7 +38,9 @@ struct GanAppOptions {
 void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& defaults);
 
 // The experiment to run: `defaults`, or --config/--experiment, with the flags given on the
-// command line applied over it (model lists, hyperparameters, seeds). Also applies --threads.
+// command line applied over it (model lists, hyperparameters, seeds). Also applies --threads,
+// refuses a flag whose optional part this build lacks (--tensorboard without Protobuf), and says
+// once which outputs this build cannot write.
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults);
 
 // This worker's part of the grid: --shard, else (without --claim) the Slurm or AWS Batch array
