@@ -25,7 +25,7 @@ import termios
 try:
     import pyte
 except ImportError:
-    print(f"skipped: {sys.executable} cannot import pyte (tools/setup.sh installs it in .venv)")
+    print(f"skipped: {sys.executable} cannot import pyte (tools/setup.sh --test installs it in .venv)")
     sys.exit(0)
 
 ROWS = 200

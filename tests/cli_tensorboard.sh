@@ -9,7 +9,7 @@ set -uo pipefail
 PY=$1 APP=$2 DCGAN=$3 DATA=$4
 here=$(cd "$(dirname "$0")" && pwd)
 if ! "$PY" -c "import tensorboard" 2>/dev/null; then
-  echo "skipped: $PY cannot import the tensorboard package (tools/setup.sh installs it in .venv)"
+  echo "skipped: $PY cannot import the tensorboard package (tools/setup.sh --test installs it in .venv)"
   exit 0
 fi
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive  # one thread: bit-identical reruns

@@ -44,6 +44,19 @@ missing=()
 for p in "${wanted[@]}"; do
   installed "$p" || missing+=("$p")
 done
+# A distribution without one of them (Debian 11 has no CLI11) is named, instead of apt-get's
+# "Unable to locate package".
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$updated" = 1 ] || { $sudo apt-get update -qq; updated=1; }
+  absent=()
+  for p in "${missing[@]}"; do available "$p" || absent+=("$p"); done
+  if [ ${#absent[@]} -gt 0 ]; then
+    distro=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
+    echo "setup: ${distro:-this distribution} has no package ${absent[*]}; aafgan needs Debian 12 or later, or" \
+         "Ubuntu 22.04 or later (see the README's \"Supported systems\")" >&2
+    exit 1
+  fi
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all packages present"
 else
