@@ -110,7 +110,9 @@ void copy_bytes(void* dst, const Device& to, const void* src, const Device& from
 void stream_synchronize(void* s);
 
 // CUDA graphs of d's stream (engine/cuda_graph.h); the CPU never captures (capturing: false,
-// the others fail naming the device). graph_end_capture returns the instantiated graph.
+// the others fail naming the device). graph_end_capture returns the instantiated graph, which
+// keeps the caching allocator from giving back the segments its addresses lie in until
+// graph_destroy (kernels/cuda/graph.h); a capture that fails or is aborted holds nothing.
 bool capturing(const Device& d);
 void graph_begin_capture(const Device& d);
 void* graph_end_capture(const Device& d);

@@ -35,6 +35,7 @@
 #include "kernels/cuda/conv.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
+#include "kernels/cuda/graph.h"
 #include "kernels/cuda/pinned_memory.h"
 #include "kernels/memory/size_classes.h"
 #include "tests/device_array.h"
@@ -681,6 +682,49 @@ TEST_CASE("cuda runtime: empty_cache gives wholly free segments back to CUDA") {
   kc::cached_free(big);
   kc::cached_free(again);
   kc::cached_free(kept);
+}
+
+TEST_CASE("cuda runtime: a captured graph keeps its segments through empty_cache until it is destroyed") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  void* const stream = kc::context_stream();
+  kc::empty_cache();
+  const kc::AllocatorStats before = kc::allocator_stats();
+  // A step's temporary: allocated, written and freed inside the capture; every replay writes it.
+  kc::graph_begin_capture(stream);
+  void* g = nullptr;
+  try {
+    void* t = kc::cached_alloc(30 * MiB);
+    kc::device_memset(t, 1, 30 * MiB, stream);
+    kc::cached_free(t);
+    g = kc::graph_end_capture(stream);
+  } catch (...) {
+    kc::graph_abort_capture(stream);
+    throw;
+  }
+  const kc::AllocatorStats captured = kc::allocator_stats();
+  CHECK(captured.held_segments == before.held_segments + 1);
+  CHECK(captured.held_bytes >= before.held_bytes + 30 * MiB);
+  kc::empty_cache();
+  CHECK(kc::allocator_stats().segments == captured.segments);
+  CHECK(kc::allocator_stats().segment_frees == captured.segment_frees);
+  kc::graph_launch(g, stream);  // writes the held segment, which is still the allocator's
+  kc::synchronize();
+  kc::graph_destroy(g);
+  CHECK(kc::allocator_stats().held_segments == before.held_segments);
+  kc::empty_cache();
+  CHECK(kc::allocator_stats().segments == before.segments);
+  CHECK(kc::allocator_stats().segment_frees == captured.segment_frees + 1);
+}
+
+TEST_CASE("cuda runtime: an aborted capture holds no segment") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  void* const stream = kc::context_stream();
+  const kc::AllocatorStats before = kc::allocator_stats();
+  kc::graph_begin_capture(stream);
+  kc::cached_free(kc::cached_alloc(600 * KiB));
+  kc::graph_abort_capture(stream);
+  CHECK(!kc::stream_capturing(stream));
+  CHECK(kc::allocator_stats().held_segments == before.held_segments);
 }
 
 TEST_CASE("cuda runtime: record_stream holds a freed block back until the other stream has passed it") {
