@@ -57,6 +57,9 @@ struct DeviceCount {
 DeviceCount device_count();
 // "NVIDIA H200" for a CUDA device, "cpu" for the host.
 std::string device_name(const Device& d);
+// A CUDA device's compute capability as major·10 + minor (70 for a V100, 90 for an H100); 0
+// for the host.
+int compute_capability(const Device& d);
 // Makes CUDA device d current for this thread (a no-op for the CPU). Every other function here
 // that needs a device current switches to it only for its own duration and restores the
 // thread's previous device before it returns.
