@@ -37,6 +37,7 @@
 #include "kernels/cuda/activations.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/device_query.h"
+#include "kernels/cuda/pinned_memory.h"
 #include "kernels/cuda/runtime.h"
 
 using namespace aafgan;
@@ -324,6 +325,16 @@ struct DeviceBuffer {
   float* f() const { return static_cast<float*>(p); }
 };
 
+// `bytes` of `host` into `dst`, on the context stream the kernels run on, and waited for: a
+// cudaMemcpy on the legacy default stream is not ordered with that non-blocking stream, and
+// from pageable memory it may return before the data has landed, so the first timed launches
+// could read partial inputs.
+void upload(const DeviceBuffer& dst, const Tensor& host, size_t bytes) {
+  namespace kc = kernels::cuda;
+  kc::copy_to_device_async(dst.p, host.data<float>(), bytes, kc::context_stream());
+  kc::synchronize();
+}
+
 void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
   namespace kc = kernels::cuda;
   const kc::DeviceCount dc = kc::device_count();
@@ -344,8 +355,8 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
     gen.normal_(x, 0.0, 2.0);
     gen.uniform_(gy, -1.0, 1.0);
     DeviceBuffer dx(xb), dgy(xb), dy(xb), dgx(xb);
-    kc::copy_to_device(dx.p, x.data<float>(), xb);
-    kc::copy_to_device(dgy.p, gy.data<float>(), xb);
+    upload(dx, x, xb);
+    upload(dgy, gy, xb);
     for (Act act : o.funcs) {
       const int np = kernels::act_param_count(act);
       std::vector<Tensor> params = init_params(act, s.param, gen);
@@ -354,7 +365,7 @@ void bench_cuda(const Options& o, const std::vector<BenchShape>& shapes) {
       std::vector<float*> gpp;
       for (const Tensor& p : params) {
         dp.push_back(std::make_unique<DeviceBuffer>(pb));
-        kc::copy_to_device(dp.back()->p, p.data<float>(), pb);
+        upload(*dp.back(), p, pb);
         dgp.push_back(std::make_unique<DeviceBuffer>(pb));
         pp.push_back(dp.back()->f());
         gpp.push_back(dgp.back()->f());

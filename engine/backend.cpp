@@ -217,6 +217,15 @@ std::string device_name(const Device& d) {
 #endif
 }
 
+int compute_capability(const Device& d) {
+  if (d.is_cpu()) return 0;
+#if defined(AAFGAN_WITH_CUDA)
+  return cuda::compute_capability(d.index);
+#else
+  no_backend(d, "CUDA");
+#endif
+}
+
 void make_current(const Device& d) {
   if (d.is_cpu()) return;
 #if defined(AAFGAN_WITH_CUDA)

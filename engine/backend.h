@@ -57,6 +57,9 @@ struct DeviceCount {
 DeviceCount device_count();
 // "NVIDIA H200" for a CUDA device, "cpu" for the host.
 std::string device_name(const Device& d);
+// A CUDA device's compute capability as major·10 + minor (70 for a V100, 90 for an H100); 0
+// for the host.
+int compute_capability(const Device& d);
 // Makes CUDA device d current for this thread (a no-op for the CPU). Every other function here
 // that needs a device current switches to it only for its own duration and restores the
 // thread's previous device before it returns.
@@ -110,7 +113,9 @@ void copy_bytes(void* dst, const Device& to, const void* src, const Device& from
 void stream_synchronize(void* s);
 
 // CUDA graphs of d's stream (engine/cuda_graph.h); the CPU never captures (capturing: false,
-// the others fail naming the device). graph_end_capture returns the instantiated graph.
+// the others fail naming the device). graph_end_capture returns the instantiated graph, which
+// keeps the caching allocator from giving back the segments its addresses lie in until
+// graph_destroy (kernels/cuda/graph.h); a capture that fails or is aborted holds nothing.
 bool capturing(const Device& d);
 void graph_begin_capture(const Device& d);
 void* graph_end_capture(const Device& d);

@@ -18,7 +18,10 @@
 // replay writes them again. Work between replays on the same stream may use those blocks (it is
 // ordered with the replays), but must not keep a tensor alive across a replay in memory it got
 // after the capture ended; the trainer creates no such tensor (its step inputs are made before
-// the capture), so no private pool is needed.
+// the capture), so no private pool is needed. What must not happen is that memory going back to
+// CUDA: the graph holds every segment in which a block was allocated or freed during its capture,
+// so neither empty_cache nor the allocator's out-of-memory retry frees those segments while this
+// object holds the graph; reset() (or the destructor) ends the hold.
 #include <cstdint>
 #include <functional>
 #include <memory>

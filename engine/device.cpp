@@ -44,6 +44,7 @@ Device parse_device(const std::string& name) {
 void synchronize(const Device& d) { backend::synchronize(d); }
 
 std::string device_name(const Device& d) { return backend::device_name(d); }
+int compute_capability(const Device& d) { return backend::compute_capability(d); }
 
 void set_allow_tf32(bool on) { backend::set_allow_tf32(on); }
 void set_deterministic(bool on) { backend::set_deterministic(on); }

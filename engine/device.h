@@ -25,6 +25,9 @@ Device parse_device(const std::string& name);
 void synchronize(const Device& d);
 // "cpu", or the GPU's name ("NVIDIA H200").
 std::string device_name(const Device& d);
+// A GPU's compute capability as major·10 + minor (70 for a V100, 80 for an A100, 90 for an
+// H100), which says what it can do: TF32 tensor cores from 80 on. 0 for the CPU.
+int compute_capability(const Device& d);
 
 // Uploads host batches to a GPU through pinned staging buffers: the copy is asynchronous on
 // the device's stream, so the host can prepare the next batch while the GPU works. Two buffers

@@ -292,8 +292,12 @@ bool AdversarialTrainer::try_capture() {
     opt_d_->end_replays();
     opt_g_->end_replays();
     graph_off_ = true;
-    say(stderr, fmt::format("\n{}: CUDA graph capture failed ({}); training continues without --cuda-graph\n", opt_.label,
-               e.what()));
+    // Eager steps do the same work without a graph, and a second capture of the same step would
+    // fail the same way: the run goes on eagerly rather than stopping or retrying.
+    say(stderr, fmt::format("\n{}: CUDA graph capture failed ({}); training continues with eager steps (the same "
+                            "results, more kernel launches per step) for the rest of this run, without trying "
+                            "to capture again\n",
+                            opt_.label, e.what()));
     return false;
   }
 }

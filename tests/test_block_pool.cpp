@@ -1,8 +1,9 @@
 // The caching allocator's bookkeeping (kernels/memory/block_pool.h) on host memory with fake
 // events: size classes, splitting, merging, best fit, the two pools, per-stream reuse, blocks
 // held back for other streams (also across a graph capture), the out-of-memory retry, trimming,
-// the counters, bad pointers, and a randomized run checking that live blocks never overlap and
-// that everything freed merges back into whole segments. Runs in every build.
+// segments held for captured graphs, the counters, bad pointers, and a randomized run checking
+// that live blocks never overlap and that everything freed merges back into whole segments.
+// Runs in every build.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -352,6 +353,117 @@ TEST_CASE("block pool: out of memory during a capture neither waits nor frees") 
   CHECK(src.segments.size() == 2);
   // A cached block still serves the capture.
   CHECK(pool.allocate(512 * KiB, s1) != nullptr);
+}
+
+TEST_CASE("block pool: a captured graph's segment survives empty_cache and the out-of-memory retry until its hold is released") {
+  HostSource src;
+  src.limit = 4 * MiB;
+  BlockPool pool(src);
+  // The captured step's temporary: allocated and freed inside the capture, as a step's
+  // temporaries are; the graph keeps writing it on every replay.
+  src.capturing_streams = {s1};
+  char* t = alloc(pool, MiB, s1);
+  pool.free(t);
+  src.capturing_streams.clear();
+  const mem::HoldId graph = pool.end_capture(s1);
+  CHECK(graph != 0);
+  CHECK(pool.stats().held_segments == 1);
+  CHECK(pool.stats().held_bytes == 2 * MiB);
+
+  CHECK(pool.empty_cache() == 0);
+  CHECK(src.holds(t, MiB));
+  // Out of memory on another stream: after waiting, the wholly free but held segment stays.
+  alloc(pool, 600 * KiB, s2);
+  CHECK(src.in_use == 4 * MiB);
+  CHECK(pool.allocate(600 * KiB, s3) == nullptr);
+  CHECK(src.synchronize_calls == 2);
+  CHECK(pool.stats().segment_frees == 0);
+  CHECK(src.holds(t, MiB));
+  // Eager work on the graph's stream between replays still reuses the block.
+  char* again = alloc(pool, MiB, s1);
+  CHECK(again == t);
+  pool.free(again);
+  CHECK(pool.stats().held_segments == 1);  // eager use neither adds nor drops a hold
+
+  // The graph is destroyed: the segment is trimmable again, by the retry as by empty_cache.
+  pool.release_hold(graph);
+  CHECK(pool.stats().held_segments == 0);
+  CHECK(pool.stats().held_bytes == 0);
+  CHECK(pool.allocate(600 * KiB, s3) != nullptr);
+  CHECK(pool.stats().segment_frees == 1);  // the graph's segment made room
+  CHECK(pool.stats().segments == 2);
+  CHECK_THROWS_AS(pool.release_hold(graph), std::invalid_argument);
+  CHECK(contains(message_of([&] { pool.release_hold(graph); }), "not outstanding"));
+  pool.release_hold(0);
+}
+
+TEST_CASE("block pool: empty_cache gives a released graph's segment back, and a stream not captured is unaffected") {
+  HostSource src;
+  BlockPool pool(src);
+  char* a = alloc(pool, 600 * KiB, s1);  // before the capture, freed inside it
+  char* b = alloc(pool, 600 * KiB, s2);
+  src.capturing_streams = {s1};
+  pool.free(a);
+  pool.free(b);                           // s2 is not being captured
+  pool.free(alloc(pool, 5 * MiB, s2));    // nor here: a large segment of its own
+  src.capturing_streams.clear();
+  CHECK(pool.end_capture(s2) == 0);
+  const mem::HoldId graph = pool.end_capture(s1);
+  CHECK(graph != 0);
+  CHECK(pool.end_capture(s1) == 0);  // that capture is accounted for
+  CHECK(pool.stats().segments == 3);
+  CHECK(pool.empty_cache() == 22 * MiB);  // s2's small and large segments
+  CHECK(src.holds(a, 600 * KiB));
+  CHECK(!src.holds(b, 600 * KiB));
+  CHECK(pool.stats().held_segments == 1);
+  pool.release_hold(graph);
+  CHECK(pool.empty_cache() == 2 * MiB);
+  CHECK(src.segments.empty());
+  CHECK(pool.stats().segments == 0);
+}
+
+TEST_CASE("block pool: a segment two graphs use is held until both are destroyed") {
+  HostSource src;
+  BlockPool pool(src);
+  mem::HoldId graphs[2] = {0, 0};
+  char* first = nullptr;
+  for (mem::HoldId& g : graphs) {
+    src.capturing_streams = {s1};
+    char* t = alloc(pool, 600 * KiB, s1);
+    if (!first) first = t;
+    CHECK(t == first);  // the second capture reuses the first one's freed block
+    pool.free(t);
+    src.capturing_streams.clear();
+    g = pool.end_capture(s1);
+  }
+  CHECK(graphs[0] != 0);
+  CHECK(graphs[1] != 0);
+  CHECK(graphs[0] != graphs[1]);
+  CHECK(pool.stats().held_segments == 1);
+  pool.release_hold(graphs[0]);
+  CHECK(pool.empty_cache() == 0);
+  CHECK(pool.stats().held_segments == 1);
+  pool.release_hold(graphs[1]);
+  CHECK(pool.empty_cache() == 2 * MiB);
+}
+
+TEST_CASE("block pool: a capture in progress holds its segments against another stream's out-of-memory retry") {
+  HostSource src;
+  src.limit = 4 * MiB;
+  BlockPool pool(src);
+  src.capturing_streams = {s1};
+  char* t = alloc(pool, 600 * KiB, s1);
+  pool.free(t);  // the capture goes on; the graph does not exist yet
+  alloc(pool, 600 * KiB, s2);
+  CHECK(pool.allocate(600 * KiB, s3) == nullptr);
+  CHECK(src.holds(t, 600 * KiB));
+  CHECK(pool.stats().segment_frees == 0);
+  // A discarded capture releases its hold at once: the segment goes at the next retry.
+  src.capturing_streams.clear();
+  pool.release_hold(pool.end_capture(s1));
+  CHECK(pool.allocate(600 * KiB, s3) != nullptr);
+  CHECK(pool.stats().segment_frees == 1);
+  CHECK(pool.stats().held_segments == 0);
 }
 
 TEST_CASE("block pool: empty_cache gives back only wholly free segments") {

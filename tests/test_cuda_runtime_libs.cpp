@@ -35,6 +35,7 @@
 #include "kernels/cuda/conv.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
+#include "kernels/cuda/graph.h"
 #include "kernels/cuda/pinned_memory.h"
 #include "kernels/memory/size_classes.h"
 #include "tests/device_array.h"
@@ -683,6 +684,49 @@ TEST_CASE("cuda runtime: empty_cache gives wholly free segments back to CUDA") {
   kc::cached_free(kept);
 }
 
+TEST_CASE("cuda runtime: a captured graph keeps its segments through empty_cache until it is destroyed") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  void* const stream = kc::context_stream();
+  kc::empty_cache();
+  const kc::AllocatorStats before = kc::allocator_stats();
+  // A step's temporary: allocated, written and freed inside the capture; every replay writes it.
+  kc::graph_begin_capture(stream);
+  void* g = nullptr;
+  try {
+    void* t = kc::cached_alloc(30 * MiB);
+    kc::device_memset(t, 1, 30 * MiB, stream);
+    kc::cached_free(t);
+    g = kc::graph_end_capture(stream);
+  } catch (...) {
+    kc::graph_abort_capture(stream);
+    throw;
+  }
+  const kc::AllocatorStats captured = kc::allocator_stats();
+  CHECK(captured.held_segments == before.held_segments + 1);
+  CHECK(captured.held_bytes >= before.held_bytes + 30 * MiB);
+  kc::empty_cache();
+  CHECK(kc::allocator_stats().segments == captured.segments);
+  CHECK(kc::allocator_stats().segment_frees == captured.segment_frees);
+  kc::graph_launch(g, stream);  // writes the held segment, which is still the allocator's
+  kc::synchronize();
+  kc::graph_destroy(g);
+  CHECK(kc::allocator_stats().held_segments == before.held_segments);
+  kc::empty_cache();
+  CHECK(kc::allocator_stats().segments == before.segments);
+  CHECK(kc::allocator_stats().segment_frees == captured.segment_frees + 1);
+}
+
+TEST_CASE("cuda runtime: an aborted capture holds no segment") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  void* const stream = kc::context_stream();
+  const kc::AllocatorStats before = kc::allocator_stats();
+  kc::graph_begin_capture(stream);
+  kc::cached_free(kc::cached_alloc(600 * KiB));
+  kc::graph_abort_capture(stream);
+  CHECK(!kc::stream_capturing(stream));
+  CHECK(kc::allocator_stats().held_segments == before.held_segments);
+}
+
 TEST_CASE("cuda runtime: record_stream holds a freed block back until the other stream has passed it") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
   TestStream mine, other;
@@ -883,6 +927,61 @@ TEST_CASE("cuda runtime: convolution algorithms are chosen once per shape") {
   INFO(msg);
   CHECK(msg.find("kernel") != std::string::npos);
   CHECK(msg.find("[3, 5, 13, 11]") != std::string::npos);
+}
+
+TEST_CASE("cuda runtime: a convolution shape first seen during a graph capture is refused by name; after an eager run it captures") {
+  AAFGAN_REQUIRE_GPU_OR_SKIP();
+  AAFGAN_REQUIRE_CUDNN_OR_SKIP();
+  void* const stream = kc::context_stream();
+  // A shape no other case uses, so that its plan cannot be cached already.
+  aafgan::kernels::ConvShape s;
+  s.n = 2;
+  s.in_channels = 3;
+  s.in_h = 9;
+  s.in_w = 7;
+  s.out_channels = 4;
+  s.kernel_h = 2;
+  s.kernel_w = 3;
+  s.stride_h = 2;
+  s.pad_w = 1;
+  DeviceArray<float> x(cast<float>(random_values<float>(s.input_elems(), 11))),
+      w(cast<float>(random_values<float>(s.weight_elems(), 12))), y(static_cast<size_t>(s.output_elems()));
+  {
+    // The cuDNN handle is made outside the capture, by a shape of its own.
+    aafgan::kernels::ConvShape other = s;
+    other.out_channels = 1;
+    DeviceArray<float> w1(static_cast<size_t>(other.weight_elems())), y1(static_cast<size_t>(other.output_elems()));
+    kc::conv2d_forward<float>(other, x.get(), w1.get(), nullptr, y1.get(), WriteMode::overwrite);
+    kc::synchronize();
+  }
+  const size_t cached = kc::conv_algorithm_cache_size();
+  kc::graph_begin_capture(stream);
+  const std::string msg = message_of(
+      [&] { kc::conv2d_forward<float>(s, x.get(), w.get(), nullptr, y.get(), WriteMode::overwrite); });
+  const bool still_capturing = kc::stream_capturing(stream);  // false if the capture was invalidated
+  kc::graph_abort_capture(stream);
+  INFO(msg);
+  CHECK(still_capturing);
+  CHECK(msg.find("forward of the convolution n 2, 3 → 4 channels, 9×7") != std::string::npos);
+  CHECK(msg.find("must run eagerly before capture") != std::string::npos);
+  CHECK(kc::conv_algorithm_cache_size() == cached);
+
+  kc::conv2d_forward<float>(s, x.get(), w.get(), nullptr, y.get(), WriteMode::overwrite);
+  const std::vector<float> eager = y.download();
+  y.upload(std::vector<float>(eager.size(), 0.0f));
+  kc::graph_begin_capture(stream);
+  void* g = nullptr;
+  try {
+    kc::conv2d_forward<float>(s, x.get(), w.get(), nullptr, y.get(), WriteMode::overwrite);
+    g = kc::graph_end_capture(stream);
+  } catch (...) {
+    kc::graph_abort_capture(stream);
+    throw;
+  }
+  kc::graph_launch(g, stream);
+  kc::synchronize();
+  kc::graph_destroy(g);
+  CHECK(y.download() == eager);
 }
 
 // --- batch norm -----------------------------------------------------------------------------

@@ -18,6 +18,14 @@ TEST_CASE("device query: a count or the reason there is none") {
 TEST_CASE("cuda: device query reports a GPU where one is usable") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
   CHECK(aafgan::backend::device_count().count > 0);
+  // Every architecture a CUDA 12 or 13 toolkit builds for (sm_50 … sm_120), as major·10 + minor.
+  const int cc = aafgan::backend::compute_capability(aafgan::Device::cuda(0));
+  CHECK(cc >= 50);
+  CHECK(cc < 200);
+}
+
+TEST_CASE("device query: the host has no compute capability") {
+  CHECK(aafgan::backend::compute_capability(aafgan::Device::cpu()) == 0);
 }
 
 TEST_CASE("backend: a build without CUDA says so in one message") {

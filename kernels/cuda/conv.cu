@@ -6,14 +6,13 @@
 //   backward_filter  dw = Σ dy ⋆ x             cudnnConvolutionBackwardFilter
 // A transposed convolution uses the same three with its input and output swapped.
 #include <algorithm>
-#include <array>
-#include <map>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "kernels/cuda/conv.h"
+#include "kernels/cuda/conv_plan_cache.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/runtime_libs_internal.h"
@@ -96,7 +95,7 @@ class ConvDesc {
 
 // --- the three directions -------------------------------------------------------------------
 
-enum class Dir { forward = 0, backward_data = 1, backward_filter = 2 };
+using Dir = ConvDirection;
 
 const char* dir_name(Dir d) {
   switch (d) {
@@ -269,16 +268,17 @@ struct Plan {
   size_t workspace;
 };
 
-using Key = std::array<int64_t, 17>;
-
-std::mutex& cache_mutex() {
-  static std::mutex* m = new std::mutex();
-  return *m;
+ConvPlanCache<Plan>& plan_cache() {
+  static auto* c = new ConvPlanCache<Plan>();
+  return *c;
 }
 
-std::map<Key, Plan>& plan_cache() {
-  static std::map<Key, Plan>* c = new std::map<Key, Plan>();
-  return *c;
+// Whether the context stream is being captured into a CUDA graph (an invalidated capture
+// counts: it has not ended yet).
+bool capturing(const std::string& what) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  check_cuda(cudaStreamIsCapturing(detail::stream(), &status), "cudaStreamIsCapturing", what);
+  return status != cudaStreamCaptureStatusNone;
 }
 
 template <typename T>
@@ -443,23 +443,7 @@ void run(Dir dir, const ConvShape& s, const Operands& ops, WriteMode mode, const
                                                                            : s.weight_elems());
   int dev = 0;
   check_cuda(cudaGetDevice(&dev), "cudaGetDevice", what);
-  const Key key = {static_cast<int64_t>(dir),
-                   dev,
-                   is_f32<T>() ? 0 : 1,
-                   s.n,
-                   s.in_channels,
-                   s.in_h,
-                   s.in_w,
-                   s.out_channels,
-                   s.kernel_h,
-                   s.kernel_w,
-                   s.stride_h,
-                   s.stride_w,
-                   s.pad_h,
-                   s.pad_w,
-                   deterministic() ? 1 : 0,
-                   allow_tf32() ? 1 : 0,
-                   static_cast<int64_t>(conv_workspace_limit())};
+  const ConvPlanKey key{dir, dev, !is_f32<T>(), s, deterministic(), allow_tf32(), conv_workspace_limit()};
   const T beta = accumulate ? T(1) : T(0);
 
   const auto exec = [&](const Plan& p) {
@@ -472,15 +456,10 @@ void run(Dir dir, const ConvShape& s, const Operands& ops, WriteMode mode, const
     // The workspace goes back to the cache here; later work on this stream runs after the call.
   };
 
-  {
-    std::unique_lock<std::mutex> lock(cache_mutex());
-    const auto it = plan_cache().find(key);
-    if (it != plan_cache().end()) {
-      const Plan p = it->second;
-      lock.unlock();
-      exec(p);
-      return;
-    }
+  // Throws on a miss during capture, before any search could invalidate it.
+  if (const std::optional<Plan> cached = plan_cache().find(key, capturing(what), what)) {
+    exec(*cached);
+    return;
   }
   std::string notes;
   const std::vector<Plan> plans =
@@ -493,8 +472,7 @@ void run(Dir dir, const ConvShape& s, const Operands& ops, WriteMode mode, const
       notes += std::string("\n  ") + e.what();
       continue;
     }
-    std::lock_guard<std::mutex> lock(cache_mutex());
-    plan_cache()[key] = p;
+    plan_cache().insert(key, p);
     return;
   }
   throw std::runtime_error(what + ": no cuDNN algorithm could run it (" +
@@ -662,10 +640,7 @@ void conv_transpose2d_backward_bias(const ConvTransposeShape& s, const T* gy, T*
   channel_sum<T>(gy, s.n, s.out_channels, s.out_h() * s.out_w(), gbias, mode, what);
 }
 
-size_t conv_algorithm_cache_size() {
-  std::lock_guard<std::mutex> lock(cache_mutex());
-  return plan_cache().size();
-}
+size_t conv_algorithm_cache_size() { return plan_cache().size(); }
 
 #define AAFGAN_CUDA_CONV_INSTANTIATE(T)                                                                         \
   template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, WriteMode);                \

@@ -23,7 +23,10 @@
 // runs; deterministic mode (set_deterministic) takes the first of a fixed list of algorithms
 // that cuDNN marks deterministic, without timing. Workspaces come from the caching allocator
 // and are capped by conv_workspace_limit(). With TF32 off (the default), float32 runs in true
-// fp32 (CUDNN_FMA_MATH); see set_allow_tf32.
+// fp32 (CUDNN_FMA_MATH); see set_allow_tf32. No choice is made while the context stream is
+// being captured into a CUDA graph (it would invalidate the capture): a combination first seen
+// then throws std::runtime_error naming it (conv_plan_cache.h), so every convolution shape
+// must run eagerly once before capture.
 //
 // Errors throw std::runtime_error naming the operation, the shapes, the dtype and cuDNN's
 // message. A CUDA build without cuDNN throws "this build has no cuDNN"; a build without the

@@ -1,8 +1,11 @@
 // The caching device allocator: one memory::BlockPool per device, fed by cudaMalloc/cudaFree
-// and cudaEvent_t, behind one mutex; plus the out-of-memory message.
+// and cudaEvent_t, behind one mutex; the graphs' holds across devices; plus the out-of-memory
+// message.
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "kernels/cuda/device_allocator.h"
@@ -18,6 +21,7 @@ using detail::check_cuda;
 using detail::format_bytes;
 using memory::BlockPool;
 using memory::EventId;
+using memory::HoldId;
 using memory::StreamId;
 
 std::string pointer_str(const void* p) {
@@ -205,6 +209,29 @@ class Allocator {
     }
   }
 
+  // A capture's blocks come from the pool of whichever device was current, so every pool
+  // is asked for what the capture touched.
+  uint64_t end_capture_hold(cudaStream_t stream) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::pair<size_t, HoldId>> parts;
+    for (size_t d = 0; d < pools_.size(); ++d)
+      if (pools_[d])
+        if (const HoldId h = pools_[d]->pool.end_capture(stream_id(stream))) parts.emplace_back(d, h);
+    if (parts.empty()) return 0;
+    const uint64_t token = ++last_hold_;
+    holds_.emplace(token, std::move(parts));
+    return token;
+  }
+
+  void release_graph_hold(uint64_t token) {
+    if (token == 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = holds_.find(token);
+    if (it == holds_.end()) return;
+    for (const auto& [d, h] : it->second) pools_[d]->pool.release_hold(h);
+    holds_.erase(it);
+  }
+
   AllocatorStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     AllocatorStats total;
@@ -264,6 +291,9 @@ class Allocator {
 
   std::mutex mutex_;
   std::vector<std::unique_ptr<DevicePool>> pools_;  // by device index
+  // Per graph (end_capture_hold's token), its pools' holds.
+  std::unordered_map<uint64_t, std::vector<std::pair<size_t, HoldId>>> holds_;
+  uint64_t last_hold_ = 0;
 };
 
 // Never destroyed: freeing device memory from a static destructor races the driver's shutdown.
@@ -285,5 +315,13 @@ void cached_free(void* ptr) { allocator().deallocate(ptr); }
 void record_stream(void* ptr, void* stream) { allocator().record_stream(ptr, static_cast<cudaStream_t>(stream)); }
 void empty_cache() { allocator().empty_cache(); }
 AllocatorStats allocator_stats() { return allocator().stats(); }
+uint64_t end_capture_hold(void* stream) { return allocator().end_capture_hold(static_cast<cudaStream_t>(stream)); }
+void release_graph_hold(uint64_t hold) noexcept {
+  try {
+    allocator().release_graph_hold(hold);
+  } catch (...) {
+    // The lock, or a bookkeeping bug: the segments then stay cached, which is safe.
+  }
+}
 
 }  // namespace aafgan::kernels::cuda

@@ -1,6 +1,7 @@
 #pragma once
 // defines: cached_alloc, cached_free, record_stream, empty_cache, allocator_stats
-//          (AllocatorStats), CachedBuffer (an owner), OutOfMemoryError
+//          (AllocatorStats), end_capture_hold, release_graph_hold, CachedBuffer (an owner),
+//          OutOfMemoryError
 //
 // The caching allocator of device memory, so that a training loop's steady state (the same
 // shapes every step) makes no cudaMalloc and no cudaFree: both are slow, and cudaFree
@@ -19,7 +20,8 @@
 // (synchronise a stream before destroying it, then empty_cache if its blocks should go).
 //
 // Out of memory: the allocator synchronises the device (held-back blocks become reusable),
-// gives every wholly free segment of that device back to CUDA and tries once more; if that
+// gives every wholly free segment of that device that no CUDA graph holds (below) back to
+// CUDA and tries once more; if that
 // fails it throws OutOfMemoryError naming the requested and rounded sizes, the device's
 // free/total memory and what this allocator holds (allocated, cached).
 //
@@ -28,6 +30,12 @@
 // and keeps its address; a new segment is still cudaMalloc'ed (in relaxed capture mode, as
 // PyTorch does: the graph never frees it). Running out of memory then throws at once, saying
 // so. empty_cache refuses to run while the current device's context stream is captured.
+// The graph replays with those addresses while its temporaries, freed when the capture ended,
+// sit in the cache; so every segment in which a block was allocated or freed during the
+// capture is held: end_capture_hold (graph.cu, when the capture ends) makes that hold the
+// graph's, and release_graph_hold (when the graph is destroyed) ends it. Neither empty_cache
+// nor the out-of-memory retry gives a held segment back to CUDA, so a replay never writes
+// freed memory; using the cached blocks between replays on the graph's stream is fine.
 //
 // Thread-safe (one mutex). The allocator lives for the whole process; at exit its segments
 // are left to the driver.
@@ -64,10 +72,21 @@ void cached_free(void* ptr);
 // reused before that work is done. Throws for a pointer that is not a live block.
 void record_stream(void* ptr, void* stream);
 // Synchronises each device that holds segments and gives its wholly free segments back to
-// CUDA (cudaFree). Blocks in use, and the segments holding them, are untouched.
+// CUDA (cudaFree). Blocks in use, the segments holding them, and segments a live CUDA graph
+// holds are untouched.
 void empty_cache();
-// A snapshot of the counters. Never throws.
+// A snapshot of the counters (held_segments/held_bytes: what captures and graphs hold). Never
+// throws.
 AllocatorStats allocator_stats();
+
+// The capture of `stream` has just ended (cudaStreamEndCapture, whatever its outcome): the
+// segments it touched, on every device, become held by the returned token until
+// release_graph_hold. 0 when it touched none. Touches no CUDA state.
+uint64_t end_capture_hold(void* stream);
+// Ends a hold from end_capture_hold (its graph was destroyed, or the capture discarded); the
+// segments go back to CUDA at the next trim once nothing else holds them. 0 is a no-op;
+// failures are dropped (an unknown token is a bug that would at worst keep memory cached).
+void release_graph_hold(uint64_t hold) noexcept;
 
 // One block from the caching allocator, returned to it when destroyed. Move-only.
 class CachedBuffer {

@@ -8,18 +8,25 @@
 // synchronising call meanwhile; other threads, e.g. the data loader, are unaffected), then
 // instantiated; replays launch the instantiated graph on a stream. Handles are opaque pointers so
 // that this header needs no CUDA headers. Failures throw std::runtime_error naming the call.
+//
+// A graph handle also owns the caching allocator's hold on the segments its addresses lie in
+// (device_allocator.h): taken when the capture ends, released by graph_destroy; a capture
+// that ends without a graph (invalidated, failed instantiation, graph_abort_capture) releases
+// it at once. A capture begun here must therefore end here, or its segments stay cached.
 namespace aafgan::kernels::cuda {
 
 // Whether `stream` is being captured. Never throws (a failed query answers false).
 bool stream_capturing(void* stream);
 void graph_begin_capture(void* stream);
-// Ends the capture and instantiates the graph: a cudaGraphExec_t. Throws (capture ended) when the
-// capture was invalidated, naming the runtime's reason.
+// Ends the capture and instantiates the graph (a cudaGraphExec_t with its memory hold). Throws
+// (capture ended, hold released) when the capture was invalidated, naming the runtime's reason.
 void* graph_end_capture(void* stream);
 // Ends a capture that failed midway, discarding what was captured and clearing the error state.
 void graph_abort_capture(void* stream) noexcept;
-void graph_launch(void* exec, void* stream);
-void graph_destroy(void* exec) noexcept;
+void graph_launch(void* graph, void* stream);
+// Frees the graph and releases its memory hold. The segments are trimmable at once even if a
+// replay still runs: safe, since every trim synchronises the device before it frees memory.
+void graph_destroy(void* graph) noexcept;
 
 // Events with timing off (the cheapest kind): record on a stream, test or wait.
 void* event_create();

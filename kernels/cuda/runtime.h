@@ -21,7 +21,11 @@ void* device_alloc(size_t bytes);
 // cudaFree; nullptr is a no-op.
 void device_free(void* ptr);
 
-// Synchronous copies (cudaMemcpy), host → device and device → host.
+// Copies with cudaMemcpy, host → device and device → host, on the legacy default stream,
+// which the non-blocking context stream (device_context.h) does not wait for, nor it for the
+// context stream; and from pageable memory copy_to_device may return before the data has
+// landed. Next to work on the context stream, use the *_async copies of pinned_memory.h on
+// context_stream() followed by synchronize() instead.
 void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 // cudaMemsetAsync on `stream` (every byte = value).

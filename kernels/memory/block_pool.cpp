@@ -1,5 +1,6 @@
 // The caching allocator's bookkeeping: best fit, splitting, merging, per-stream reuse, blocks
-// held back for other streams, and giving wholly free segments back.
+// held back for other streams, segments held for CUDA graphs, and giving wholly free segments
+// back.
 #include "kernels/memory/block_pool.h"
 
 #include <cstdio>
@@ -66,6 +67,7 @@ void* BlockPool::allocate(size_t bytes, StreamId stream) {
     if (!b) return nullptr;
   }
   split(b, size);
+  if (capturing) note_capture(*b->segment, stream);
   b->allocated = true;
   live_.emplace(b->addr, b);
   stats_.allocated_bytes += b->size;
@@ -78,6 +80,13 @@ void BlockPool::free(void* ptr) {
   const auto it = live_.find(reinterpret_cast<std::uintptr_t>(ptr));
   if (it == live_.end()) throw std::invalid_argument(bad_pointer(ptr));
   Block* b = it->second;
+  // The graph being captured keeps this address: its segment must outlive the graph. Asked
+  // before any change, so that a failing query leaves the block live.
+  std::vector<StreamId> captured;
+  if (source_.capturing(b->stream)) captured.push_back(b->stream);
+  for (StreamId s : b->uses)
+    if (source_.capturing(s)) captured.push_back(s);
+  for (StreamId s : captured) note_capture(*b->segment, s);
   live_.erase(it);
   stats_.allocated_bytes -= b->size;
   if (b->uses.empty())
@@ -102,6 +111,26 @@ size_t BlockPool::empty_cache() {
   source_.synchronize();
   collect_finished_events();
   return release_free_segments();
+}
+
+HoldId BlockPool::end_capture(StreamId stream) {
+  const auto it = captures_.find(stream);
+  if (it == captures_.end()) return 0;
+  const HoldId id = ++last_hold_;
+  // The segments' counts carry over from the capture to the hold.
+  holds_.emplace(id, std::vector<std::uintptr_t>(it->second.begin(), it->second.end()));
+  captures_.erase(it);
+  return id;
+}
+
+void BlockPool::release_hold(HoldId hold) {
+  if (hold == 0) return;
+  const auto it = holds_.find(hold);
+  if (it == holds_.end())
+    throw std::invalid_argument("BlockPool::release_hold: hold " + std::to_string(hold) +
+                                " is not outstanding (released already, or never returned by end_capture)");
+  for (std::uintptr_t base : it->second) unhold(segments_.at(base));
+  holds_.erase(it);
 }
 
 PoolStats BlockPool::stats() const {
@@ -254,12 +283,28 @@ void BlockPool::collect_finished_events() {
   }
 }
 
+void BlockPool::note_capture(Segment& seg, StreamId stream) {
+  if (captures_[stream].insert(seg.base).second) hold(seg);
+}
+
+void BlockPool::hold(Segment& seg) {
+  if (seg.holds++ > 0) return;
+  ++stats_.held_segments;
+  stats_.held_bytes += seg.bytes;
+}
+
+void BlockPool::unhold(Segment& seg) {
+  if (--seg.holds > 0) return;
+  --stats_.held_segments;
+  stats_.held_bytes -= seg.bytes;
+}
+
 size_t BlockPool::release_free_segments() {
   size_t released = 0;
   for (auto it = segments_.begin(); it != segments_.end();) {
     Segment& seg = it->second;
     Block* head = seg.head;
-    if (head->allocated || head->next) {
+    if (head->allocated || head->next || seg.holds > 0) {
       ++it;
       continue;
     }

@@ -24,6 +24,14 @@
 //   allocated or freed in a capture is host bookkeeping only and keeps its address, so the
 //   captured graph's addresses stay valid; events for blocks freed then are recorded only
 //   after the capture.
+// - A graph replays with the addresses it was captured with, long after its temporaries went
+//   back to the pool when the capture ended. Reusing those blocks between replays is fine (the
+//   work runs in stream order with the replays), but giving their segment back to the source
+//   is not: the next replay would write memory the driver may have handed to someone else.
+//   So every segment in which a block was allocated or freed while a stream was being
+//   captured is held by that capture; end_capture turns what the capture touched into a hold
+//   that the graph's owner releases when it destroys the graph. Trimming (empty_cache, the
+//   out-of-memory retry) never gives back a held segment.
 //
 // Not thread-safe: the CUDA layer holds one mutex around every call.
 #include <cstddef>
@@ -43,6 +51,9 @@ namespace aafgan::kernels::memory {
 // A stream (a cudaStream_t in production, any value in tests) and an event on one.
 using StreamId = std::uintptr_t;
 using EventId = std::uintptr_t;
+// The segments one ended capture touched, kept from the source until released (end_capture);
+// 0 holds nothing.
+using HoldId = std::uint64_t;
 
 // Where the pool's memory and events come from (cudaMalloc and cudaEvent_t in production).
 class SegmentSource {
@@ -88,9 +99,21 @@ class BlockPool {
   // exist when the block is freed (an event is recorded on it then).
   void record_stream(void* ptr, StreamId stream);
   // Waits for the source (synchronize), takes back every block held for other streams, and
-  // gives back every wholly free segment. Returns the bytes given back. Must not be called
-  // while a stream is being captured (the caller checks: the pool cannot name every stream).
+  // gives back every wholly free segment that no capture or graph holds. Returns the bytes
+  // given back. Must not be called while a stream is being captured (the caller checks: the
+  // pool cannot name every stream).
   size_t empty_cache();
+
+  // The capture of `stream` has ended, into a graph or discarded: the segments in which a
+  // block was allocated or freed while `stream` was being captured stay held, now by the
+  // returned hold, until release_hold. 0 when the capture touched no segment (or the pool saw
+  // no capture of `stream`). Whoever ends a capture must call this, or its segments stay held
+  // for the life of the pool; a discarded capture's hold may be released at once.
+  HoldId end_capture(StreamId stream);
+  // The graph that owned `hold` is gone: its segments are given back by the next trim once
+  // wholly free and held by nothing else. 0 is a no-op; a hold not outstanding (released
+  // already, or never returned) throws std::invalid_argument.
+  void release_hold(HoldId hold);
 
   PoolStats stats() const;
   // Whether `ptr` lies inside one of this pool's segments (live, free or held back).
@@ -117,6 +140,7 @@ class BlockPool {
     std::uintptr_t base = 0;
     size_t bytes = 0;
     Block* head = nullptr;
+    int holds = 0;  // captures in progress and graphs whose addresses lie here: never trimmed
   };
   // Best fit: for one stream, the smallest block first, and the lowest address among equals.
   struct BlockOrder {
@@ -133,6 +157,9 @@ class BlockPool {
   void hold_back(Block* b);
   void record_deferred_events();
   void collect_finished_events();
+  void note_capture(Segment& seg, StreamId stream);
+  void hold(Segment& seg);
+  void unhold(Segment& seg);
   size_t release_free_segments();
   const Segment* segment_of(std::uintptr_t addr) const;
   std::string bad_pointer(const void* ptr) const;
@@ -145,6 +172,11 @@ class BlockPool {
   std::map<StreamId, std::deque<std::pair<EventId, Block*>>> events_;
   // Freed while a stream involved was being captured: events recorded after the capture.
   std::vector<Block*> deferred_;
+  // Per stream being captured, the bases of the segments its capture touched so far; then per
+  // ended capture, those of its hold. Each entry counts once in its segment's `holds`.
+  std::map<StreamId, std::set<std::uintptr_t>> captures_;
+  std::unordered_map<HoldId, std::vector<std::uintptr_t>> holds_;
+  HoldId last_hold_ = 0;
   PoolStats stats_;
 };
 

@@ -15,6 +15,8 @@ struct PoolStats {
   size_t cached_bytes = 0;          // reserved − allocated: free blocks and freed blocks still held back
   size_t pending_free_blocks = 0;   // freed, held back until other streams pass (record_stream)
   size_t segments = 0;              // held from the source now
+  size_t held_segments = 0;         // of those, kept for a capture or a CUDA graph (never trimmed)
+  size_t held_bytes = 0;            // their bytes
   uint64_t segment_allocs = 0;      // allocate_segment calls, failed ones included (cudaMalloc)
   uint64_t segment_frees = 0;       // segments given back (cudaFree)
   uint64_t cache_hits = 0;          // requests served from a cached block, without a new segment
@@ -27,6 +29,8 @@ struct PoolStats {
     cached_bytes += o.cached_bytes;
     pending_free_blocks += o.pending_free_blocks;
     segments += o.segments;
+    held_segments += o.held_segments;
+    held_bytes += o.held_bytes;
     segment_allocs += o.segment_allocs;
     segment_frees += o.segment_frees;
     cache_hits += o.cache_hits;
