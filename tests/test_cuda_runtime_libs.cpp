@@ -929,7 +929,7 @@ TEST_CASE("cuda runtime: convolution algorithms are chosen once per shape") {
   CHECK(msg.find("[3, 5, 13, 11]") != std::string::npos);
 }
 
-TEST_CASE("cuda runtime: a convolution shape first seen during a graph capture is refused by name; after an eager run it captures") {
+TEST_CASE("cuda runtime: a convolution shape first seen during a graph capture is refused by name, and captures after an eager run") {
   AAFGAN_REQUIRE_GPU_OR_SKIP();
   AAFGAN_REQUIRE_CUDNN_OR_SKIP();
   void* const stream = kc::context_stream();
