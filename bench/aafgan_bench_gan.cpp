@@ -35,7 +35,7 @@
 #include "data/mnist.h"
 #include "engine/device.h"
 #include "engine/random_streams.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/blas_info.h"
 #include "models/dcgan.h"
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
@@ -427,10 +427,11 @@ int main(int argc, char** argv) {
                "warm-up + {} timed iterations{}; data {}\n", dcgan ? "DCGAN 64×64" : "conditional MNIST GAN", batch,
                device.is_cuda() ? fmt::format("on {} (TF32 {}, our CUDA graphs {})", aafgan::device_name(device), tf32 ? "on" : "off",
                                               cuda_graph ? "on" : "off")
-                                : fmt::format("{} thread(s), GEMM on {}", threads, kernels::cpu::gemm_backend()),
+                                : kernels::cpu::describe_blas(kernels::cpu::linked_blas()),
                warmup, iters,
                torch ? fmt::format(", sides alternating every {}", block) : std::string(), data->describe());
     fmt::print("{}\n", bench::cpu_line());
+    if (const std::string w = kernels::cpu::linked_blas_warning(); !w.empty()) fmt::print("warning: {}\n", w);
     fmt::print("load averages at start: {}\n", bench::load_averages());
 
     // Every timed and untimed iteration gets its own batch where the 10,000 digits allow.

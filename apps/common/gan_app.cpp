@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <thread>
 #include <filesystem>
 
@@ -14,6 +15,7 @@
 #include "data/plot.h"
 #include "engine/device.h"
 #include "engine/random_streams.h"
+#include "kernels/cpu/blas_info.h"
 #include "models/console.h"
 #include "models/run_claim.h"
 #include "models/run_lock.h"
@@ -115,6 +117,9 @@ void check_optional_parts(const CLI::App& app, const GanAppOptions& o) {
 }  // namespace
 
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults) {
+  // The startup lines (config notes, device, BLAS) are flushed one by one before run_grid installs
+  // the stop handlers: `./mnist_condgan … | head -c 10` must not be killed at the second of them.
+  std::signal(SIGPIPE, SIG_IGN);
   check_optional_parts(app, o);
   if (!o.experiment_key.empty() && o.config_path.empty()) fail("--experiment needs --config FILE");
   if (!o.config_path.empty() && o.experiment_key.empty()) fail("--config needs --experiment KEY");
@@ -150,6 +155,10 @@ Device resolve_device(const GanAppOptions& o) {
   } else if (o.device == "auto") {
     models::say(stdout, fmt::format("device: cpu ({})\n", cuda_unavailable_reason()));
   }
+  if (!d.is_cuda()) models::say(stdout, fmt::format("cpu: {}\n", kernels::cpu::describe_blas(kernels::cpu::linked_blas())));
+  // On every device: the metrics' GEMMs (FID, KID, Parzen) run on the CPU even in GPU runs.
+  if (const std::string w = kernels::cpu::linked_blas_warning(); !w.empty())
+    models::say(stderr, fmt::format("warning: {}\n", w));
   return d;
 }
 

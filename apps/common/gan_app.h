@@ -39,6 +39,7 @@ void add_gan_options(CLI::App& app, GanAppOptions& o, const models::Experiment& 
 
 // The experiment to run: `defaults`, or --config/--experiment, with the flags given on the
 // command line applied over it (model lists, hyperparameters, seeds). Also applies --threads,
+// ignores SIGPIPE from here on (a closed stdout pipe drops progress lines, never the run),
 // refuses a flag whose optional part this build lacks (--tensorboard without Protobuf), and says
 // once which outputs this build cannot write.
 models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& o, models::Experiment defaults);
@@ -48,7 +49,9 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
 models::GridShard resolve_shard(const GanAppOptions& o);
 
 // The engine device for --device (auto = the GPU when one is usable), with --tf32 and
-// --deterministic applied; says which device was chosen.
+// --deterministic applied; says which device was chosen, on the CPU which BLAS, core and threads
+// its GEMMs use (call it after resolve_experiment, which applies --threads), and warns when
+// OpenBLAS runs older kernels than the CPU has.
 Device resolve_device(const GanAppOptions& o);
 
 struct GridCallbacks {
