@@ -63,3 +63,14 @@ endif()
 aafgan_part_result(PLOTS "plots (graphics/losses.png)" _found "${_library}" " ${CAIRO_VERSION}")
 unset(_library)
 unset(_found)
+
+# A part's code and its stand-in (which says the part is missing) are two files of one library:
+# keeps the one this build uses in the source list `list_var`.
+function(aafgan_part_source list_var part with_part without_part)
+  if(AAFGAN_HAVE_${part})
+    list(REMOVE_ITEM ${list_var} ${without_part})
+  else()
+    list(REMOVE_ITEM ${list_var} ${with_part})
+  endif()
+  set(${list_var} ${${list_var}} PARENT_SCOPE)
+endfunction()

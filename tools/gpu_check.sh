@@ -44,10 +44,13 @@ budget=${GPU_CHECK_BUDGET_S:-450}
 build=$repo/build-gpu
 [ "$mode" = rehearse ] && build=$repo/build-rehearse
 [ -n "$brief_build" ] && build=$(mktemp -d "${TMPDIR:-/tmp}/aafgan-rehearse.XXXXXX")
-log_dir=${OUT:-$build}
-[ -n "$brief_build" ] && log_dir=${OUT:-$brief_build/gpu-check-rehearsal}
-mkdir -p "$log_dir" "$build"
-log=$log_dir/gpu_check.log
+# The log in $OUT (at most 8 files come back from the lent machines): the steps' own outputs go to
+# a folder beside the build, packed into $OUT/gpu_check_files.tar.gz at exit.
+log_home=${OUT:-$build}
+[ -n "$brief_build" ] && log_home=${OUT:-$brief_build/gpu-check-rehearsal}
+log_dir=$build/gpu-check-files
+mkdir -p "$log_home"
+log=$log_home/gpu_check.log
 : >"$log"
 # The console stays on 3 and 4; everything else goes to the log file, unbuffered by any pipe.
 exec 3>&1 4>&2 >>"$log" 2>&1
@@ -57,6 +60,8 @@ left() { echo $((budget - $(elapsed))); }
 say() { printf '%s\n' "$*"; printf '%s\n' "$*" >&3; }
 step() { say ""; say "=== $1 ($(elapsed) s)"; }
 results=()  # "name|outcome|seconds|detail"
+machine_ok=0
+interrupted=0
 status=0
 record() {  # name outcome seconds detail
   results+=("$1|$2|$3|$4")
@@ -96,16 +101,17 @@ on_exit() {
   local rc=$?
   ((rc != 0 && status == 0)) && status=$rc
   summary | tee -a "$log" >&3
-  if [ "$mode" = gpu ]; then
-    mkdir -p docs && cp "$log" docs/gpu-check-latest.log
-  elif [ -z "$brief_build" ]; then
-    mkdir -p docs && cp "$log" docs/gpu-check-rehearsal.log
+  ((machine_ok)) && [ -n "${OUT:-}" ] && tar -czf "$OUT/gpu_check_files.tar.gz" -C "$log_dir" . 2>/dev/null
+  # The committed logs: only a full run that got past the machine check replaces one.
+  if ((machine_ok && !interrupted)) && [ -z "$brief_build" ]; then
+    mkdir -p docs
+    if [ "$mode" = gpu ]; then cp "$log" docs/gpu-check-latest.log; else cp "$log" docs/gpu-check-rehearsal.log; fi
   fi
   [ -n "$brief_build" ] && rm -rf "$build"
   exit "$status"
 }
 trap on_exit EXIT
-trap 'say "gpu_check: stopped by a signal"; status=1; exit 1' INT TERM
+trap 'say "gpu_check: stopped by a signal"; interrupted=1; status=1; exit 1' INT TERM
 
 # --- the machine -------------------------------------------------------------------------------
 step "machine"
@@ -123,6 +129,8 @@ fi
 command -v nvcc >/dev/null && nvcc --version | tail -n 2
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(cmake --version | head -n 1)"
 python3 -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.version.cuda)' 2>/dev/null || echo "(no PyTorch)"
+mkdir -p "$build" "$log_dir"
+machine_ok=1
 record machine passed "$(elapsed)" "$( [ "$mode" = gpu ] && nvidia-smi --query-gpu=name,compute_cap --format=csv,noheader | head -n 1 | tr -d '\n' || echo "$(nproc) CPU cores, no GPU")"
 
 # --- the pack of core libraries ----------------------------------------------------------------
@@ -222,19 +230,33 @@ if [ "$outcome" != passed ]; then
 fi
 record "GPU cases (ctest -R ^cuda)" "$outcome" $(($(date +%s) - t0)) "$detail"
 
+# A step with a time box of its own: skipped when less than half of it is left, else boxed to
+# what is left; its output goes to OUTFILE, whose last lines are copied into the log. Returns 1
+# when skipped; `step_seconds` is how long it ran.
+step_seconds=0
+timed() {  # name seconds outfile tail-lines command...
+  local name=$1 t=$2 out=$3 lines=$4
+  shift 4
+  if (($(left) < t / 2)); then
+    record "$name" skipped 0 "out of time ($(elapsed) s used of $budget)"
+    return 1
+  fi
+  ((t > $(left))) && t=$(left)
+  step "$name (${t} s box)"
+  local t0
+  t0=$(date +%s)
+  boxed "$t" "$out" "$@"
+  tail -n "$lines" "$out"
+  step_seconds=$(($(date +%s) - t0))
+}
+
 # --- both apps, briefly ------------------------------------------------------------------------
 apps_out=$build/app-runs
 smoke() {  # name seconds app args...
-  local name=$1 t=$2
+  local name=$1 t=$2 out="$log_dir/app_${1%%,*}.log"
   shift 2
-  (($(left) < t / 2)) && { record "$name" skipped 0 "out of time ($(elapsed) s used of $budget)"; return; }
-  ((t > $(left))) && t=$(left)
-  step "$name"
-  local t0
-  t0=$(date +%s)
-  boxed "$t" "$log_dir/app_${name%%,*}.log" "$@" --out "$apps_out" --no-resume --overwrite
-  tail -n 4 "$log_dir/app_${name%%,*}.log"
-  record "$name" "$outcome" $(($(date +%s) - t0)) "$(grep -m1 -E '^device:' "$log_dir/app_${name%%,*}.log")"
+  timed "$name" "$t" "$out" 4 "$@" --out "$apps_out" --no-resume --overwrite &&
+    record "$name" "$outcome" "$step_seconds" "$(grep -m1 -E '^device:' "$out")"
 }
 if [ -z "$brief_build" ]; then
   # --device auto: the GPU on the GPU machine, the CPU in the rehearsal.
@@ -271,20 +293,16 @@ if [ "$mode" = gpu ]; then
     torch_args=(--torch --python "$(command -v python3)")
   fi
   bench() {  # name seconds command...
-    local name=$1 t=$2
+    local name=$1 t=$2 out="$log_dir/bench_$1.txt"
     shift 2
-    (($(left) < t / 2)) && { record "bench $name" skipped 0 "out of time"; return; }
-    ((t > $(left))) && t=$(left)
-    step "benchmark $name (${t} s box)"
-    local t0
-    t0=$(date +%s)
-    boxed "$t" "$log_dir/bench_$name.txt" "$@"
-    tail -n 14 "$log_dir/bench_$name.txt"
-    record "bench $name" "$outcome" $(($(date +%s) - t0)) "$log_dir/bench_$name.txt"
-    tail -n 14 "$log_dir/bench_$name.txt" | sed "s/^/[$name] /" >>"$log_dir/bench_summary.txt"
+    timed "benchmark $name" "$t" "$out" 14 "$@" || return 0
+    record "benchmark $name" "$outcome" "$step_seconds" "$out"
+    tail -n 14 "$out" | sed "s/^/[$name] /" >>"$log_dir/bench_summary.txt"
   }
   bench gan_mnist 60 "$build/aafgan_bench_gan" --device cuda "${torch_args[@]}" --iters 60 --warmup 10 --block 20
   bench gan_dcgan 60 "$build/aafgan_bench_gan" --arch dcgan --device cuda "${torch_args[@]}" --iters 20 --warmup 5 --block 10
+  bench gan_dcgan_tf32 50 "$build/aafgan_bench_gan" --arch dcgan --device cuda --tf32 "${torch_args[@]}" --iters 20 \
+    --warmup 5 --block 10
   bench activations 40 "$build/aafgan_bench_activations" --device cuda --sizes large
   bench fid 30 "$build/aafgan_bench_fid" --device cuda --images 2000 --batch-size 100
 else
