@@ -197,7 +197,7 @@ else
   box=$(($(left) - 150))
   [ "$mode" = gpu ] && ((box > 360)) && box=360
   boxed "$box" "$log_dir/build.log" cmake --build "$build" -j "$(nproc)"
-  grep -E "error|warning:" "$log_dir/build.log" | head -n 40
+  grep -E "error:|warning:|\*\*\* \[|FAILED:" "$log_dir/build.log" | head -n 40
   record build "$outcome" $(($(date +%s) - t0)) "$(grep -c 'warning:' "$log_dir/build.log") warning(s)"
   [ "$outcome" = passed ] || { tail -n 30 "$log_dir/build.log"; exit 1; }
 fi
