@@ -18,7 +18,13 @@ epochs=${3:-15}
 seeds=${4:-3}
 workers=${5:-2}
 app="$build/mnist_condgan"
-[ -x "$app" ] && [ -x "$build/aafgan_report" ] || { echo "study: build $build first (mnist_condgan, aafgan_report)" >&2; exit 1; }
+[ -x "$app" ] || { echo "study: build $build first (mnist_condgan, aafgan_report)" >&2; exit 1; }
+if [ ! -x "$build/aafgan_report" ]; then
+  # An optional part (cmake/optional_parts.cmake): configure says whether it was built.
+  echo "study: $build has no aafgan_report: the report is built only where Boost was found at configure time" \
+       "(install libboost-dev and configure again; configure's \"aafgan: report\" line says which)" >&2
+  exit 1
+fi
 mkdir -p "$out"
 common=(--device auto --epochs "$epochs" --seeds "$seeds" --threads 1 --out "$out" --claim)
 
