@@ -3,7 +3,8 @@
 #   2. the CUDA toolkit's folders (NVIDIA's tarball copied into them, conda's layout)
 #   3. the pip wheel (nvidia-cudnn-cu12/-cu13, what PyTorch's wheels bring): found by asking the
 #      Python that has it (`import nvidia.cudnn`), its include/ and lib/ folders
-#   4. the system's folders (Debian/Ubuntu's libcudnn9-dev-cuda-12: /usr/include[/<arch>], /usr/lib/<arch>)
+#   4. the system's folders (Debian/Ubuntu's libcudnn9-dev-cuda-12: /usr/include[/<arch>], /usr/lib/<arch>;
+#      a tarball unpacked into /usr/local: include/, lib64/ or lib/)
 # A versioned library (libcudnn.so.9, as the wheel has it: no unversioned .so) is accepted. It is
 # a script of plain file tests rather than find_library, so that the order above holds whatever
 # CMake's search defaults are, and so that tests/cmake/ can run it in script mode on a made-up
@@ -80,7 +81,7 @@ function(aafgan_find_cudnn)
     endif()
   endif()
   foreach(inc /usr/include /usr/include/${arch_triplet} /usr/local/include)
-    list(APPEND candidates "the system|${inc}|/usr/lib/${arch_triplet}:/usr/lib64:/usr/lib:/usr/local/lib")
+    list(APPEND candidates "the system|${inc}|/usr/lib/${arch_triplet}:/usr/lib64:/usr/lib:/usr/local/lib64:/usr/local/lib:/usr/local/lib/${arch_triplet}")
   endforeach()
 
   set(searched "")

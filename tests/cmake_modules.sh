@@ -133,10 +133,26 @@ for cmake in "$@"; do
     -DCUDA_DIR="$tmp/cuda" -DPYTHON=python3 -DAAFGAN_CUDNN_ROOT="$tmp/root"
   expect_cudnn "$cmake" "a 9.x header beside an 8.x library is no match" "found: 9\\.1\\.0 .*from the pip wheel" \
     -DCUDA_DIR="$tmp/nocuda" -DPYTHON=python3 -DAAFGAN_CUDNN_ROOT="$tmp/mixed"
+  # Nothing in the root, the toolkit or a wheel: the system's folders are last.
   if [ ! -e /usr/include/cudnn.h ] && [ ! -e "/usr/include/$(uname -m)-linux-gnu/cudnn.h" ] && [ ! -e /usr/local/include/cudnn.h ]; then
     expect_cudnn "$cmake" "no cuDNN anywhere" "not found: $tmp/nocuda/include" -DCUDA_DIR="$tmp/nocuda" -DPYTHON=false
+  else
+    expect_cudnn "$cmake" "the system's cuDNN last" "found: .* from the system" -DCUDA_DIR="$tmp/nocuda" -DPYTHON=false
   fi
 done
+# The whole project: AAFGAN_REQUIRE_CUDNN=ON without cuDNN is a configure error that says why.
+if [ -n "$real_nvcc" ] && [ $ran -gt 0 ]; then
+  out="$tmp/out.txt"
+  rm -rf "$tmp/build"
+  if "$cmake" -S "$here/.." -B "$tmp/build" -DAAFGAN_CUDA=ON -DAAFGAN_CUDNN=OFF -DAAFGAN_REQUIRE_CUDNN=ON \
+      -DCMAKE_CUDA_COMPILER="$real_nvcc" -DCMAKE_CUDA_ARCHITECTURES=90-real -DBUILD_TESTING=OFF >"$out" 2>&1; then
+    fail "AAFGAN_REQUIRE_CUDNN=ON without cuDNN configured:"; tail -n 20 "$out"
+  elif grep -q "AAFGAN_REQUIRE_CUDNN=ON but AAFGAN_CUDNN=OFF" "$out"; then
+    echo "ok: AAFGAN_REQUIRE_CUDNN=ON without cuDNN: a configure error naming why"
+  else
+    fail "AAFGAN_REQUIRE_CUDNN=ON without cuDNN: configure failed for another reason:"; tail -n 20 "$out"
+  fi
+fi
 if [ $ran -eq 0 ]; then
   echo "skipped: none of the CMake executables exists ($*)"
   exit 0
