@@ -7,8 +7,8 @@
 #      a tarball unpacked into /usr/local: include/, lib64/ or lib/)
 # A versioned library (libcudnn.so.9, as the wheel has it: no unversioned .so) is accepted. It is
 # a script of plain file tests rather than find_library, so that the order above holds whatever
-# CMake's search defaults are, and so that tests/cmake/ can run it in script mode on a made-up
-# layout.
+# CMake's search defaults are, and so that tests/cmake_modules.sh can run it on made-up
+# layouts.
 #
 # aafgan_find_cudnn(CUDA_INCLUDE_DIRS <dirs> CUDA_LIBRARY_DIRS <dirs> [PYTHON <exe>])
 # sets in the caller: AAFGAN_CUDNN_FOUND, AAFGAN_CUDNN_INCLUDE_DIR, AAFGAN_CUDNN_LIBRARY,

@@ -267,28 +267,8 @@ if [ -z "$brief_build" ]; then
   smoke "celeba_dcgan, fake images" 90 "$build/celeba_dcgan" --dataset fake --epochs 1 --max-images 512 --batch-size 64
 fi
 
-# --- compute-sanitizer and the benchmarks: only with a GPU ------------------------------------
+# --- the benchmarks, then compute-sanitizer with what time is left: only with a GPU ----------
 if [ "$mode" = gpu ]; then
-  # Out-of-memory cases provoke an API error on purpose (the sanitizer counts it); the whole-GAN
-  # cases are slow under the sanitizer and ran above.
-  sanitizer_skip='*impossible*,*out of memory*,*OutOfMemory*,*2^31*,*GAN iteration*,*cuda training*'
-  for tool in memcheck racecheck; do
-    t=$(($(left) - 150))
-    ((t > 90)) && t=90
-    if ((t < 20)); then record "compute-sanitizer $tool" skipped 0 "out of time"; continue; fi
-    step "compute-sanitizer $tool (${t} s box)"
-    t0=$(date +%s)
-    AAFGAN_REQUIRE_GPU=1 timeout -k 10 "$t" compute-sanitizer --tool "$tool" --error-exitcode 3 "$build/tests/aafgan_tests" \
-      -tc='cuda ops*,cuda activations*,cuda image ops*,cuda runtime*' -tce="$sanitizer_skip" >"$log_dir/$tool.log" 2>&1
-    rc=$?
-    grep -E "=========|Status|test cases" "$log_dir/$tool.log" | head -n 30
-    case $rc in
-      0) record "compute-sanitizer $tool" passed $(($(date +%s) - t0)) "" ;;
-      124 | 137) record "compute-sanitizer $tool" skipped $(($(date +%s) - t0)) "its time box ended first: no finding up to there" ;;
-      *) record "compute-sanitizer $tool" "FAILED (rc $rc)" $(($(date +%s) - t0)) "see $tool.log" ;;
-    esac
-  done
-
   # PyTorch eager on the same GPU beside ours (benchmarking.md: like-for-like precision).
   torch_args=()
   if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
@@ -307,6 +287,28 @@ if [ "$mode" = gpu ]; then
     --warmup 5 --block 10
   bench activations 40 "$build/aafgan_bench_activations" --device cuda --sizes large
   bench fid 30 "$build/aafgan_bench_fid" --device cuda --images 2000 --batch-size 100
+
+  # Out-of-memory cases provoke an API error on purpose (the sanitizer counts it); the whole-GAN
+  # cases are slow under the sanitizer and ran above.
+  sanitizer_skip='*impossible*,*out of memory*,*OutOfMemory*,*2^31*,*GAN iteration*,*cuda training*'
+  for tool in memcheck racecheck; do
+    # What is left, shared by the two (memcheck gets half), keeping 15 s for the summary.
+    t=$(($(left) - 15))
+    [ "$tool" = memcheck ] && t=$((t / 2))
+    ((t > 90)) && t=90
+    if ((t < 20)); then record "compute-sanitizer $tool" skipped 0 "out of time"; continue; fi
+    step "compute-sanitizer $tool (${t} s box)"
+    t0=$(date +%s)
+    AAFGAN_REQUIRE_GPU=1 timeout -k 10 "$t" compute-sanitizer --tool "$tool" --error-exitcode 3 "$build/tests/aafgan_tests" \
+      -tc='cuda ops*,cuda activations*,cuda image ops*,cuda runtime*' -tce="$sanitizer_skip" >"$log_dir/$tool.log" 2>&1
+    rc=$?
+    grep -E "=========|Status|test cases" "$log_dir/$tool.log" | head -n 30
+    case $rc in
+      0) record "compute-sanitizer $tool" passed $(($(date +%s) - t0)) "" ;;
+      124 | 137) record "compute-sanitizer $tool" skipped $(($(date +%s) - t0)) "its time box ended first: no finding up to there" ;;
+      *) record "compute-sanitizer $tool" "FAILED (rc $rc)" $(($(date +%s) - t0)) "see $tool.log" ;;
+    esac
+  done
 else
   record "compute-sanitizer, benchmarks" skipped 0 "rehearsal: no GPU"
 fi
