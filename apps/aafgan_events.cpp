@@ -5,7 +5,8 @@
 // --wall-time two runs that logged the same values print the same text (tools/fault_lib.sh
 // compares an interrupted run with an uninterrupted one so). Files cut short by a kill print up
 // to their last whole record, then a "# damage:" line.
-// Exit codes: 0 printed; 1 no such file, no event file in a folder, or a record that is no Event.
+// Exit codes: 0 printed; 1 no such file, no event file in a folder, a file without one whole
+// record (not an event file), or a record that is no Event.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -79,18 +80,23 @@ int main(int argc, char** argv) {
       }
     }
     for (size_t f = 0; f < files.size(); ++f) {
-      std::string damage;
-      const auto events = read_events(files[f], damage);
+      const EventFileRead read = read_event_file(files[f]);
+      // Not one whole record: whatever the file is, it is no event file (one cut by a kill still
+      // holds its first records).
+      if (read.events.empty() && read.file_bytes > 0)
+        aafgan::fail("{}: not a TensorBoard event file ({} bytes, no whole record: {})", files[f], read.file_bytes,
+                     read.damage);
       // The file's index, not its name: names hold the start time and the process id.
-      fmt::print("# file {} of {}: {} events\n", f + 1, files.size(), events.size());
-      for (const auto& e : events) {
+      fmt::print("# file {} of {}: {} events\n", f + 1, files.size(), read.events.size());
+      for (const auto& e : read.events) {
         const std::string prefix = wall_time ? fmt::format("{:.6f}\t", e.wall_time()) : "";
         if (e.what_case() == aafgan::tfevents::Event::kFileVersion)
           fmt::print("{}{}\tfile_version\t{}\n", prefix, e.step(), e.file_version());
         for (const auto& v : e.summary().value())
           if (!skipped.count(v.tag())) fmt::print("{}{}\t{}\t{}\n", prefix, e.step(), v.tag(), describe(v));
       }
-      if (!damage.empty()) fmt::print("# damage: {} ({} of the file's bytes read)\n", damage, files[f]);
+      if (!read.damage.empty())
+        fmt::print("# damage: {} ({} of the file's {} bytes read)\n", read.damage, read.whole_bytes, read.file_bytes);
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -19,7 +19,19 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// What a run folder's tables may hold: the apps write about a hundred columns (losses, metrics,
+// three statistics per adaptive parameter) and one row per epoch; far beyond these a file is
+// not a run's table, and reading it would only cost memory and a report nobody can open.
+constexpr uintmax_t kMaxTableBytes = uintmax_t(64) << 20;
+constexpr size_t kMaxColumns = 4096;
+constexpr size_t kMaxRows = 100000;
+
 std::string read_text(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  AAFGAN_CHECK(!ec, "{}: cannot read: {}", path, ec.message());
+  AAFGAN_CHECK(size <= kMaxTableBytes, "{}: {} bytes, more than a run's table holds (at most {} MiB read)", path,
+               size, kMaxTableBytes >> 20);
   std::ifstream in(path, std::ios::binary);
   AAFGAN_CHECK(in, "{}: cannot open for reading", path);
   std::ostringstream s;
@@ -58,14 +70,26 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
+size_t MetricsTable::index_of(const std::string& name) const {
+  if (indexed_size_ != columns.size() || indexed_data_ != columns.data()) {
+    index_.clear();
+    index_.reserve(columns.size());
+    for (size_t c = 0; c < columns.size(); ++c) index_.emplace(columns[c], c);  // the first of a repeated name
+    indexed_size_ = columns.size();
+    indexed_data_ = columns.data();
+  }
+  const auto it = index_.find(name);
+  return it == index_.end() ? columns.size() : it->second;
+}
+
 const std::vector<double>* MetricsTable::column(const std::string& name) const {
-  const auto it = std::find(columns.begin(), columns.end(), name);
-  return it == columns.end() ? nullptr : &values[it - columns.begin()];
+  const size_t c = index_of(name);
+  return c < columns.size() && c < values.size() ? &values[c] : nullptr;
 }
 
 std::vector<double>* MetricsTable::column(const std::string& name) {
-  const auto it = std::find(columns.begin(), columns.end(), name);
-  return it == columns.end() ? nullptr : &values[it - columns.begin()];
+  const size_t c = index_of(name);
+  return c < columns.size() && c < values.size() ? &values[c] : nullptr;
 }
 
 double parse_cell(const std::string& raw, const std::string& where, const std::string& column) {
@@ -91,7 +115,11 @@ MetricsTable parse_metrics_csv(const std::string& text, const std::string& path)
   MetricsTable t;
   for (size_t i = 0; i < lines.size(); ++i)
     AAFGAN_CHECK(lines[i].find('"') == std::string::npos, "{}:{}: quoted fields are not supported", path, i + 1);
+  AAFGAN_CHECK(lines.size() - 1 <= kMaxRows, "{}: {} rows, more than a run's epochs (at most {})", path,
+               lines.size() - 1, kMaxRows);
   const std::vector<std::string> header = split(lines[0], ',');
+  AAFGAN_CHECK(header.size() - 1 <= kMaxColumns, "{}:1: {} columns, more than a run's table holds (at most {})", path,
+               header.size() - 1, kMaxColumns);
   AAFGAN_CHECK(trim(header[0]) == "epoch", "{}:1: the first column must be `epoch`, not \"{}\"", path, trim(header[0]));
   std::set<std::string> seen;
   for (size_t c = 1; c < header.size(); ++c) {
@@ -123,6 +151,8 @@ MetricsTable read_stats_folder(const std::string& stats_dir) {
   for (const auto& entry : fs::directory_iterator(stats_dir))
     if (entry.is_regular_file() && entry.path().extension() == ".csv") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
+  AAFGAN_CHECK(files.size() <= kMaxColumns, "{}: {} .csv files, more than a run's table holds (at most {})", stats_dir,
+               files.size(), kMaxColumns);
   MetricsTable t;
   size_t rows = 0;
   for (const fs::path& f : files) {
@@ -132,6 +162,8 @@ MetricsTable read_stats_folder(const std::string& stats_dir) {
     if (!lines.empty())
       for (const std::string& cell : split(lines[0], ','))
         v.push_back(parse_cell(cell, f.string() + ":1", f.stem().string()));
+    AAFGAN_CHECK(v.size() <= kMaxRows, "{}:1: {} values, more than a run's epochs (at most {})", f.string(), v.size(),
+                 kMaxRows);
     rows = std::max(rows, v.size());
     t.columns.push_back(f.stem().string());
     t.values.push_back(std::move(v));

@@ -2,7 +2,9 @@
 // The per-epoch tables of a run folder: metrics.csv (a header `epoch,<col>,…`, one row per
 // epoch) or, for folders written by the reference code, stats/<name>.csv (one row, one value
 // per epoch). Strict: every problem is an aafgan::Error naming the file and line.
+#include <cstddef>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace aafgan::report {
@@ -13,9 +15,18 @@ struct MetricsTable {
   std::vector<std::vector<double>> values;   // values[column][row]; NaN where a cell is empty or NaN
 
   int rows() const { return static_cast<int>(epochs.size()); }
-  // The column's values, or nullptr when the table has no such column.
+  // The column's values, or nullptr when the table has no such column. A hash lookup: a report
+  // asks for every column of every run (a linear search made 10^6 columns quadratic).
   const std::vector<double>* column(const std::string& name) const;
   std::vector<double>* column(const std::string& name);
+
+ private:
+  size_t index_of(const std::string& name) const;  // columns.size() when absent
+  // Built on first use and again whenever `columns` was grown or replaced (its size or buffer
+  // changed), so that code filling `columns` directly stays correct.
+  mutable std::unordered_map<std::string, size_t> index_;
+  mutable size_t indexed_size_ = 0;
+  mutable const std::string* indexed_data_ = nullptr;
 };
 
 // One cell: a decimal number, or NaN/nan/-nan, inf/Infinity (either sign); empty = NaN

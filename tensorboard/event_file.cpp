@@ -166,13 +166,22 @@ EventFilePosition EventFileWriter::sync() {
   return {fs::path(path_).filename().string(), bytes_};
 }
 
-std::vector<tfevents::Event> read_events(const std::string& path, std::string& damage) {
+EventFileRead read_event_file(const std::string& path) {
   const RecordScan scan = scan_records(path);
-  damage = scan.damage;
-  std::vector<tfevents::Event> events(scan.payloads.size());
-  for (size_t i = 0; i < events.size(); ++i)
-    AAFGAN_CHECK(events[i].ParseFromString(scan.payloads[i]), "'{}': record {} is not an Event", path, i);
-  return events;
+  EventFileRead r;
+  r.damage = scan.damage;
+  r.whole_bytes = scan.whole_bytes();
+  r.file_bytes = scan.file_bytes;
+  r.events.resize(scan.payloads.size());
+  for (size_t i = 0; i < r.events.size(); ++i)
+    AAFGAN_CHECK(r.events[i].ParseFromString(scan.payloads[i]), "'{}': record {} is not an Event", path, i);
+  return r;
+}
+
+std::vector<tfevents::Event> read_events(const std::string& path, std::string& damage) {
+  EventFileRead r = read_event_file(path);
+  damage = std::move(r.damage);
+  return std::move(r.events);
 }
 
 std::vector<std::string> event_files_in(const std::string& dir) {

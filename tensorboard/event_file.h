@@ -53,8 +53,16 @@ class EventFileWriter {
   uint64_t bytes_ = 0;
 };
 
-// The events of a file up to its last whole record; `damage` says why reading stopped early
-// ("" when it read to the end). Throws when the file cannot be read or a record is no Event.
+// The events of a file up to its last whole record, and how far that is.
+struct EventFileRead {
+  std::vector<tfevents::Event> events;
+  std::string damage;        // why reading stopped early ("" when it read to the end)
+  uint64_t whole_bytes = 0;  // the bytes of the whole records read
+  uint64_t file_bytes = 0;
+};
+// Throws when the file cannot be read or a record is no Event.
+EventFileRead read_event_file(const std::string& path);
+// read_event_file's events; `damage` as there.
 std::vector<tfevents::Event> read_events(const std::string& path, std::string& damage);
 
 // The event files of a log folder, in the order TensorBoard reads them (by name).

@@ -96,6 +96,38 @@ TEST_CASE("report csv: malformed metrics.csv names the file and line") {
   CHECK(contains(error_of([] { parse_metrics_csv("epoch,a\n1,0x10\n", "m.csv"); }), "\"0x10\" is not a number"));
 }
 
+TEST_CASE("report csv: a table wider or longer than any run's is refused by size, and lookups follow edits") {
+  // Issue 22 row 7: 10^6 columns took minutes (a linear search per lookup) and 1.7 GB.
+  std::string header = "epoch", row = "1";
+  for (int c = 0; c < 4097; ++c) {
+    header += ",c" + std::to_string(c);
+    row += ",0.5";
+  }
+  const std::string msg = error_of([&] { parse_metrics_csv(header + "\n" + row + "\n", "wide.csv"); });
+  CHECK(msg.find("wide.csv:1: 4097 columns, more than a run's table holds (at most 4096)") != std::string::npos);
+  std::string tall = "epoch,a\n";
+  for (int e = 1; e <= 100001; ++e) tall += std::to_string(e) + ",1\n";
+  CHECK(contains(error_of([&] { parse_metrics_csv(tall, "tall.csv"); }), "100001 rows"));
+
+  // The widest accepted table: every column found by name.
+  header.resize(header.rfind(','));
+  row.resize(row.rfind(','));
+  MetricsTable t = parse_metrics_csv(header + "\n" + row + "\n", "wide.csv");
+  REQUIRE(t.columns.size() == 4096);
+  for (int c = 0; c < 4096; c += 97) REQUIRE(t.column("c" + std::to_string(c)) == &t.values[static_cast<size_t>(c)]);
+  CHECK(t.column("c4096") == nullptr);
+  // Columns added or replaced after a lookup are found too (the index is rebuilt).
+  t.columns.push_back("added");
+  t.values.push_back({2.0});
+  REQUIRE(t.column("added") != nullptr);
+  CHECK((*t.column("added"))[0] == 2.0);
+  t.columns = {"x"};
+  t.values = {{3.0}};
+  CHECK(t.column("c0") == nullptr);
+  REQUIRE(t.column("x") != nullptr);
+  CHECK((*t.column("x"))[0] == 3.0);
+}
+
 TEST_CASE("report csv: stats/<name>.csv of the reference layout") {
   TempDir dir("report_stats_folder");
   aafgan::testing::write_text(dir.path() / "stats" / "d_losses.csv", "1.5,1.25,1\n");
