@@ -23,6 +23,7 @@
 #include "engine/step_stats.h"
 #include "models/console.h"
 #include "models/live_line.h"
+#include "models/run_completion.h"
 #include "models/run_event_log.h"
 #include "models/run_lock.h"
 
@@ -557,15 +558,27 @@ void AdversarialTrainer::write_outputs() const {
 }
 
 RunOutcome AdversarialTrainer::run() {
-  const bool complete = fs::exists(path("config.json"));
-  if (complete && !(opt_.start_over && opt_.overwrite)) {
-    if (opt_.start_over)
-      say(stdout, fmt::format("{}: complete; kept (--no-resume starts over only unfinished runs; add --overwrite to "
-                              "train it again)\n", opt_.label));
-    return RunOutcome::already_complete;
+  // Complete by what the folder holds, not by config.json existing (models/run_completion.h).
+  RunCompletion done;
+  if (!(opt_.start_over && opt_.overwrite)) {
+    done = judge_run_completion(opt_.run_dir, opt_.epochs);
+    if (done.complete && !done.repair_marker) {
+      if (opt_.start_over)
+        say(stdout, fmt::format("{}: complete; kept (--no-resume starts over only unfinished runs; add --overwrite to "
+                                "train it again)\n", opt_.label));
+      return RunOutcome::already_complete;
+    }
   }
   if (!opt_.start_over && fs::exists(path(kFailedMarker))) return RunOutcome::previously_failed;
   const RunLock lock(opt_.run_dir);  // held to the end of the run: one process per run folder
+  if (!done.note.empty() && !opt_.start_over) say(stdout, fmt::format("{}: {}\n", opt_.label, done.note));
+  if (done.repair_marker) {
+    write_completion_marker(done.epochs_done);
+    return RunOutcome::already_complete;
+  }
+  // A marker that claims more than the run holds goes before any training, so that a stop in
+  // between leaves a run that reads as unfinished.
+  if (done.marker_stale) fs::remove(path("config.json"));
   if (opt_.start_over) {
     // From scratch: everything of an earlier attempt goes, under the lock, except the lock, the
     // claim (models/run_claim.h) and the record of who trained the run.
@@ -697,10 +710,14 @@ RunOutcome AdversarialTrainer::run() {
       return RunOutcome::interrupted;
     }
   }
-  nlohmann::json config = opt_.config;
-  config["completed_epochs"] = opt_.epochs;
-  write_text_atomic(path("config.json"), config.dump(2) + "\n");
+  write_completion_marker(opt_.epochs);
   return RunOutcome::completed;
+}
+
+void AdversarialTrainer::write_completion_marker(int epochs) const {
+  nlohmann::json config = opt_.config;
+  config["completed_epochs"] = epochs;
+  write_text_atomic(path("config.json"), config.dump(2) + "\n");
 }
 
 }  // namespace aafgan::models

@@ -127,6 +127,8 @@ class AdversarialTrainer {
   void write_outputs() const;
   void write_sample_grid(int epoch);
   // The TensorBoard log of this start: continued where the checkpoint left it, or new.
+  // config.json: the run's config with the epochs it completed (models/run_completion.h reads it).
+  void write_completion_marker(int epochs) const;
   void open_event_log(bool resumed);
   std::string path(const std::string& rel) const;
   nlohmann::json settings() const;

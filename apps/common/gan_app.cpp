@@ -18,6 +18,7 @@
 #include "kernels/cpu/blas_info.h"
 #include "models/console.h"
 #include "models/run_claim.h"
+#include "models/run_completion.h"
 #include "models/run_lock.h"
 
 namespace aafgan::apps {
@@ -293,7 +294,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
           results[i] = {run.dir, "not started", ""};
           continue;
         }
-        if (fs::exists(fs::path(run_dir) / "config.json")) {
+        if (models::judge_run_completion(run_dir, e.epochs).complete) {
           results[i] = {run.dir, "already complete", ""};
           continue;
         }
