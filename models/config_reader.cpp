@@ -17,9 +17,17 @@ bool Bounds::contains(double x) const {
 
 std::string Bounds::str() const { return fmt::format("{}{}, {}{}", lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']'); }
 
-std::string show(const json& v) {
-  std::string s = v.dump();
-  return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+namespace {
+
+std::string cut(std::string s) { return s.size() > 80 ? s.substr(0, 77) + "..." : s; }
+
+}  // namespace
+
+std::string show(const json& v) { return cut(v.dump(-1, ' ', false, json::error_handler_t::replace)); }
+
+std::string preview(const std::string& s) {
+  // Escaping at most doubles a byte's length six times over ("\u0000"): 80 bytes of text suffice.
+  return cut(json(s.substr(0, 80)).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 bool is_comment(const std::string& key) { return !key.empty() && key[0] == '_'; }
@@ -36,8 +44,10 @@ std::string upper(std::string s) {
 }
 
 void ConfigReader::error(const std::string& field, const std::string& msg) const {
-  if (where_.empty()) fail("{}: {}", field, msg);
-  fail("{}: {}: {}", where_, field, msg);
+  // A field is built from the file's keys, and a key may be megabytes long.
+  const std::string f = field.size() > 160 ? field.substr(0, 157) + "..." : field;
+  if (where_.empty()) fail("{}: {}", f, msg);
+  fail("{}: {}: {}", where_, f, msg);
 }
 
 int ConfigReader::integer(const json& v, const std::string& field, const Bounds& b) const {
@@ -64,6 +74,33 @@ bool ConfigReader::flag(const json& v, const std::string& field) const {
 std::string ConfigReader::string(const json& v, const std::string& field) const {
   if (!v.is_string()) error(field, fmt::format("expected a string, found {}", show(v)));
   return v.get<std::string>();
+}
+
+std::string ConfigReader::path(const json& v, const std::string& field) const {
+  const std::string s = string(v, field);
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f)
+      error(field, fmt::format("a path may not hold {} (byte {} of {})", c == 0 ? "NUL" : fmt::format("control character {:#04x}", c),
+                               i, preview(s)));
+  }
+  return s;
+}
+
+std::string ConfigReader::choice(const json& v, const std::string& field, const std::vector<std::string>& supported,
+                                 bool numbers) const {
+  std::string s;
+  if (numbers && v.is_number_integer())
+    s = v.dump();
+  else if (v.is_string())
+    s = v.get<std::string>();
+  else
+    error(field, fmt::format("expected a string, found {}", show(v)));
+  for (const std::string& name : supported)
+    if (upper(name) == upper(s)) return name;
+  std::vector<std::string> names;
+  for (const std::string& name : supported) names.push_back(preview(name));
+  error(field, fmt::format("{} is not supported; supported: {}", show(v), join(names)));
 }
 
 std::vector<std::string> ConfigReader::model_list(const json& v, const std::string& field, bool output) const {

@@ -18,6 +18,9 @@ struct Bounds {
 
 // A value as JSON text, shortened: a whole layer list would drown the message.
 std::string show(const nlohmann::json& v);
+// A name or text from a file as a message shows it: quoted, control characters escaped, at
+// most 80 characters ("..." marks the cut). A key may be megabytes long.
+std::string preview(const std::string& s);
 // The reference disabled a key by prefixing it with '_' ("_SKIP_DEFAULT"): such keys are comments.
 bool is_comment(const std::string& key);
 std::string join(const std::vector<std::string>& names, const char* sep = ", ");
@@ -37,6 +40,13 @@ class ConfigReader {
   // The reference writes flags as 0/1.
   bool flag(const nlohmann::json& v, const std::string& field) const;
   std::string string(const nlohmann::json& v, const std::string& field) const;
+  // A string that names a file or folder: no NUL (the OS would cut the path there, and create
+  // the part before it) and no other control character.
+  std::string path(const nlohmann::json& v, const std::string& field) const;
+  // A string (or, when `numbers` is set, an integer) that must be one of `supported`;
+  // case-insensitive, returned in the spelling of `supported`.
+  std::string choice(const nlohmann::json& v, const std::string& field, const std::vector<std::string>& supported,
+                     bool numbers = false) const;
   // A non-empty list of distinct output (or hidden) activation names.
   std::vector<std::string> model_list(const nlohmann::json& v, const std::string& field, bool output) const;
 

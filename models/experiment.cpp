@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/error.h"
+#include "models/config_file.h"
 #include "models/config_reader.h"
 #include "models/experiment_keys.h"
 
@@ -19,22 +20,44 @@ namespace {
 void check_name(const std::string& name, const std::string& what, const std::vector<std::string>& valid,
                 const char* kind) {
   if (std::find(valid.begin(), valid.end(), name) == valid.end())
-    fail("{}: \"{}\" is not {} activation; valid names: {}", what, name, kind, join(valid));
+    fail("{}: {} is not {} activation; valid names: {}", what, preview(name), kind, join(valid));
 }
 
 json read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open the experiment config", path);
-  json doc;
-  try {
-    doc = json::parse(in);
-  } catch (const json::exception& ex) {
-    // Not only parse_error: a number beyond double's range ("1e400") is an out_of_range (found
-    // by fuzz/fuzz_experiment).
-    fail("{}: not valid JSON: {}", path, ex.what());
-  }
+  json doc = read_config_file(path);
   if (!doc.is_object()) fail("{}: expected an object of experiments keyed by name", path);
   return doc;
+}
+
+// "a, b, c, … and 97 more": a file may hold thousands of experiments, each name megabytes long.
+std::string some_names(const json& obj) {
+  std::vector<std::string> names;
+  for (const auto& item : obj.items()) {
+    if (names.size() == 20) {
+      names.push_back(fmt::format("… and {} more", obj.size() - 20));
+      break;
+    }
+    names.push_back(item.key().size() > 80 ? preview(item.key()) : item.key());
+  }
+  return names.empty() ? "(none)" : join(names);
+}
+
+// A comment's value is copied into config.json while it is small: the reference's are flags.
+constexpr size_t kMaxRecordedComment = 256;
+
+void drop_big_comments(json& v, std::vector<std::string>& dropped) {
+  if (v.is_array())
+    for (json& x : v) drop_big_comments(x, dropped);
+  if (!v.is_object()) return;
+  for (auto it = v.begin(); it != v.end();) {
+    if (is_comment(it.key()) && it.value().dump(-1, ' ', false, json::error_handler_t::replace).size() > kMaxRecordedComment) {
+      dropped.push_back(preview(it.key()));
+      it = v.erase(it);
+    } else {
+      drop_big_comments(it.value(), dropped);
+      ++it;
+    }
+  }
 }
 
 const json* find(const json& obj, const std::string& name) {
@@ -177,9 +200,7 @@ Experiment celeba_defaults() {
 Experiment load_experiment(const std::string& path, const std::string& key, Experiment defaults) {
   const json doc = read_file(path);
   if (!doc.contains(key)) {
-    std::vector<std::string> keys;
-    for (const auto& item : doc.items()) keys.push_back(item.key());
-    fail("{}: no experiment \"{}\"; available: {}", path, key, keys.empty() ? "(none)" : join(keys));
+    fail("{}: no experiment \"{}\"; available: {}", path, key, some_names(doc));
   }
   const json& obj = doc[key];
   if (!obj.is_object()) fail("{}: experiment \"{}\": expected an object, found {}", path, key, show(obj));
@@ -193,7 +214,10 @@ Experiment load_experiment(const std::string& path, const std::string& key, Expe
   for (const auto& item : obj.items()) {
     const std::string& k = item.key();
     const bool known = std::any_of(table.begin(), table.end(), [&](const ExperimentKey& row) { return row.top() == k; });
-    if (!known && !is_comment(k)) e.warnings.push_back(fmt::format("{}: unknown key {} ignored", r.where(), k));
+    if (!known && !is_comment(k)) {
+      e.warnings.push_back(fmt::format("{}: unknown key {} ignored, value {}", r.where(), preview(k), show(item.value())));
+      leave_out_of_record(e.raw, "", k);
+    }
   }
 
   std::set<std::string> objects_checked;
@@ -206,7 +230,24 @@ Experiment load_experiment(const std::string& path, const std::string& key, Expe
     if (!v && !k.absent.is_null()) v = &k.absent;
     k.read(r, k.name, v, e);
   }
+  std::vector<std::string> big_comments;
+  drop_big_comments(e.raw, big_comments);
+  for (const std::string& name : big_comments) note_left_out(e.raw, name + " (a comment over 256 bytes)");
   return e;
+}
+
+void leave_out_of_record(json& record, const std::string& section, const std::string& key) {
+  json* holder = section.empty() ? &record : record.contains(section) ? &record[section] : nullptr;
+  if (!holder || !holder->is_object() || !holder->contains(key)) return;
+  holder->erase(key);
+  note_left_out(record, section.empty() ? preview(key) : section + "." + preview(key));
+}
+
+void note_left_out(json& record, const std::string& name) {
+  json& notes = record[kLeftOutKey];
+  if (!notes.is_array()) notes = json::array();
+  if (notes.size() < 20) notes.push_back(name);
+  else if (notes.size() == 20) notes.push_back("… and more");
 }
 
 json initializer_for(const json& initializers, const std::string& name) {

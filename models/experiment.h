@@ -86,7 +86,10 @@ struct Experiment {
   // {"name": "default" | "glorot" | "he_normal"} (BN as DCGAN; conv N(0, 0.02), Xavier normal or
   // He normal).
   nlohmann::json gen_init_weights, dis_init_weights;
-  // The chosen key's object exactly as in the file (null for CLI-only runs): config.json.
+  // The chosen key's object as in the file (null for CLI-only runs): config.json. Less what the
+  // loader ignored (unknown keys, comments over 256 bytes), named under kLeftOutKey instead:
+  // an ignored value may be megabytes (a 12 KB file nesting 5,000 lists wrote 50 MB), copied
+  // into every run of the grid.
   nlohmann::json raw;
   // Keys the loader did not recognise and ignored, for the app to print.
   std::vector<std::string> warnings;
@@ -113,6 +116,13 @@ Experiment celeba_defaults();
 // follow their value (0 = off), where the reference tested only their presence.
 // Every failure is an Error naming the file, the experiment key and the field.
 Experiment load_experiment(const std::string& path, const std::string& key, Experiment defaults);
+
+// The comment key of Experiment::raw listing what it left out.
+inline constexpr const char* kLeftOutKey = "_ignored_keys";
+// Takes `key` of `section` ("" = the experiment itself) out of a raw record and notes it there.
+void leave_out_of_record(nlohmann::json& record, const std::string& section, const std::string& key);
+// Notes `name` (already quoted and short) as left out; the first 20 are named.
+void note_left_out(nlohmann::json& record, const std::string& name);
 
 // The resolved settings in the reference format (layer lists included), for config.json of a
 // run that was not loaded from a file; load_experiment reads it back to the same values.

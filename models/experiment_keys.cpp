@@ -92,15 +92,6 @@ Row flag(std::string name, bool Experiment::*m) {
   return k;
 }
 
-Row text(std::string name, std::string Experiment::*m) {
-  Row k(std::move(name), KeyKind::text);
-  k.read = [m](const ConfigReader& r, const std::string& f, const json* v, Experiment& e) {
-    if (v) e.*m = r.string(*v, f);
-  };
-  k.write = [m](const Experiment& e) { return json(e.*m); };
-  return k;
-}
-
 Row names(std::string name, std::vector<std::string> Experiment::*m, bool output) {
   Row k(std::move(name), KeyKind::names);
   k.read = [m, output](const ConfigReader& r, const std::string& f, const json* v, Experiment& e) {
@@ -119,10 +110,48 @@ Row network(std::string name, bool gen) {
   return k;
 }
 
-Row ignored(std::string name, json written = nullptr) {
+// Checked by its type all the same: an ignored key holding anything would be copied into every
+// run's config.json (Experiment::raw).
+Row ignored(std::string name, KeyKind as) {
   Row k(std::move(name), KeyKind::ignored);
-  k.read = [](const ConfigReader&, const std::string&, const json*, Experiment&) {};
-  k.write = [written](const Experiment&) { return written; };
+  k.read = [as](const ConfigReader& r, const std::string& f, const json* v, Experiment&) {
+    if (!v) return;
+    if (as == KeyKind::flag) r.flag(*v, f);
+    if (as == KeyKind::integer) r.integer(*v, f, {0, kMaxCount});
+  };
+  k.write = [](const Experiment&) { return json(); };
+  return k;
+}
+
+// VERSION names the reference's config format, of which there is one.
+Row version() {
+  Row k("VERSION", KeyKind::text);
+  k.choices = {"1"};
+  k.read = [choices = k.choices](const ConfigReader& r, const std::string& f, const json* v, Experiment&) {
+    if (v) r.choice(*v, f, choices, /*numbers=*/true);
+  };
+  k.write = [](const Experiment&) { return json("1"); };
+  return k;
+}
+
+// The app's data is fixed by the app (and --data / --dataset): DATASET may only restate it, as
+// "CIFAR" in the MNIST GAN's config would otherwise train MNIST under that name.
+Row dataset() {
+  Row k("DATASET", KeyKind::text);
+  k.read = [](const ConfigReader& r, const std::string& f, const json* v, Experiment& e) {
+    if (v) e.dataset = r.choice(*v, f, {e.dataset});
+  };
+  k.write = [](const Experiment& e) { return json(e.dataset); };
+  return k;
+}
+
+// A path: no NUL, which the OS would cut it at (creating the part before it).
+Row path(std::string name, std::string Experiment::*m) {
+  Row k(std::move(name), KeyKind::text);
+  k.read = [m](const ConfigReader& r, const std::string& f, const json* v, Experiment& e) {
+    if (v) e.*m = r.path(*v, f);
+  };
+  k.write = [m](const Experiment& e) { return json(e.*m); };
   return k;
 }
 
@@ -171,7 +200,7 @@ Row optimizer() {
   k.read = [](const ConfigReader& r, const std::string& f, const json* v, Experiment&) {
     if (!v) return;
     const std::string opt = r.string(*v, f);
-    if (opt != "adam") r.error(f, fmt::format("\"{}\" is not supported; the GANs train with \"adam\"", opt));
+    if (opt != "adam") r.error(f, fmt::format("{} is not supported; the GANs train with \"adam\"", preview(opt)));
   };
   k.write = [](const Experiment&) { return json("adam"); };
   return k;
@@ -234,8 +263,6 @@ std::vector<ExperimentKey> make_table() {
   // In the order the loader has always read them, so a file with several mistakes reports the
   // same one first (an IMG_SIZE of the other app before anything in its grid).
   return {
-      text("DATASET", &Experiment::dataset),
-
       // Training (gan-protocol §3, §4).
       dtype()
           .cli("--dtype",
@@ -271,7 +298,7 @@ std::vector<ExperimentKey> make_table() {
           .when_absent(-1, true)
           .cli("--freeze-epoch", "freeze activation parameters from the end of epoch E (1-based)"),
 
-      text("EXPERIMENT_DIR", &Experiment::experiment_dir),
+      path("EXPERIMENT_DIR", &Experiment::experiment_dir),
 
       // What a run writes. One sample grid beyond 1024 images is unreadable.
       integer("SAMPLES_IN_VISUALIZATION", &Experiment::samples_in_visualization, {1, 1024}),
@@ -289,6 +316,8 @@ std::vector<ExperimentKey> make_table() {
       img_size(),
       channels(),
       conditional_labels(),
+      // After the network's keys, which name the other app's config more plainly.
+      dataset(),
       // The DCGAN's first deconvolution holds NOISE_SIZE × 16,384 weights: 4096 is 67 M already.
       integer("NOISE_SIZE", &Experiment::noise_size, {1, 4096}),
       // The grid of gan-protocol §5.
@@ -316,12 +345,12 @@ std::vector<ExperimentKey> make_table() {
       init_net_weights(),
 
       // Reference keys with no effect here: data-loader, logging and sample-file details.
-      ignored("VERSION", "1"),
-      ignored("PIN_MEMORY"),
-      ignored("VERBOSE_EPOCH_STEP"),
-      ignored("LIMIT_SAMPLES_CSV_GENERATION"),
-      ignored("IGNORE_CONDITIONAL_ACCURACY_CALCULATION"),
-      ignored("IGNORE_SAMPLE_GENERATION"),
+      version(),
+      ignored("PIN_MEMORY", KeyKind::flag),
+      ignored("VERBOSE_EPOCH_STEP", KeyKind::integer),
+      ignored("LIMIT_SAMPLES_CSV_GENERATION", KeyKind::integer),
+      ignored("IGNORE_CONDITIONAL_ACCURACY_CALCULATION", KeyKind::flag),
+      ignored("IGNORE_SAMPLE_GENERATION", KeyKind::flag),
   };
 }
 

@@ -149,9 +149,9 @@ json read_init_weights(const ConfigReader& r, const std::string& field, const js
     r.error(field, fmt::format("expected {{\"name\": \"default\" | \"glorot\" | \"he_normal\"}}, found {}", show(v)));
   const std::string name = v["name"].get<std::string>();
   if (name != "default" && name != "glorot" && name != "he_normal")
-    r.error(field, fmt::format("unknown initialisation \"{}\"; valid names: default, glorot, he_normal", name));
+    r.error(field, fmt::format("unknown initialisation {}; valid names: default, glorot, he_normal", preview(name)));
   for (const auto& item : v.items())
-    if (item.key() != "name" && !is_comment(item.key())) r.error(field, fmt::format("unknown key \"{}\"", item.key()));
+    if (item.key() != "name" && !is_comment(item.key())) r.error(field, fmt::format("unknown key {}", preview(item.key())));
   return v;
 }
 
@@ -170,7 +170,7 @@ double check_layers(const ConfigReader& r, const std::string& field, const json&
     const LayerSpec& spec = want[i];
     const std::string type = l["type"].get<std::string>();
     if (l["type"] != spec.required["type"])
-      r.error(f, fmt::format("type \"{}\", but {} has {} here", type, arch_desc(arch), show(spec.required)));
+      r.error(f, fmt::format("type {}, but {} has {} here", preview(type), arch_desc(arch), show(spec.required)));
     for (const auto& req : spec.required.items())
       if (!l.contains(req.key())) r.error(f, fmt::format("missing \"{}\" (expected {})", req.key(), show(req.value())));
     for (const auto& item : l.items()) {
@@ -184,7 +184,7 @@ double check_layers(const ConfigReader& r, const std::string& field, const json&
         r.number(v, f + ".LRelu_v", Bounds{0.0, 1.0, false, true});
         continue;
       }
-      if (!expect) r.error(f, fmt::format("unknown key \"{}\"", k));
+      if (!expect) r.error(f, fmt::format("unknown key {}", preview(k)));
       const bool same = k == "bias" ? (v == 0 || v == false) : v == *expect;
       if (!same)
         r.error(f + "." + k, fmt::format("{}, but {} has {} here (the network is fixed; the layer lists only "
@@ -247,7 +247,8 @@ void read_network(const ConfigReader& r, const std::string& section, bool gen, c
         r.error(f, fmt::format("this app trains {}, which has no \"{}\"; is this the other app's config?",
                                arch_desc(e.arch), k));
       } else {
-        e.warnings.push_back(fmt::format("{}: unknown key {} ignored", r.where(), f));
+        e.warnings.push_back(fmt::format("{}: unknown key {}.{} ignored, value {}", r.where(), section, preview(k), show(v)));
+        leave_out_of_record(e.raw, section, k);
       }
     }
   }
