@@ -28,7 +28,10 @@ int main(int argc, char** argv) {
                  "dataset folder: CelebA (img_align_celeba/ + list_eval_partition.txt), an image folder, or MNIST "
                  "IDX files (default for mnist: the bundled t10k)");
   app.add_option("--cache", d.cache_path, "store the preprocessed 64×64 images in FILE on first use, map it afterwards");
-  app.add_flag("--strict", d.strict, "a corrupt or unreadable image is an error instead of being skipped");
+  app.add_flag("--strict", d.strict,
+               "a corrupt or unreadable image, or an entry of a --dataset folder that is not an image used once "
+               "(unreadable, FIFO or device, dangling link, duplicate, other file), is an error instead of being "
+               "skipped");
   app.add_option("--decode-threads", d.decode_threads, "JPEG decoding threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--fake-images", d.fake_count, "number of random images of --dataset fake")

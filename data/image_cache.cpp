@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -25,7 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'A', 'A', 'F', 'G', 'A', 'N', 'I', 'C'};
-constexpr uint32_t kVersion = 1;
+// 2 adds the folder entries not used (lines that begin with a tab); version 1 files still read.
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 constexpr size_t kFixedHeader = 64;
 constexpr size_t kAlign = 4096;
 constexpr size_t kHeaderCrcAt = 56;
@@ -55,30 +58,52 @@ uint32_t crc(uint32_t state, const uint8_t* data, size_t n) {
   return n == 0 ? state : static_cast<uint32_t>(crc32_z(state, data, n));
 }
 
-// One line per skipped file: path TAB reason (tabs and newlines inside become spaces).
-std::string skipped_text(const std::vector<SkippedImage>& skipped) {
-  auto clean = [](std::string s) {
-    std::replace(s.begin(), s.end(), '\t', ' ');
-    std::replace(s.begin(), s.end(), '\n', ' ');
-    return s;
-  };
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\t', ' ');
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+// One line per skipped file: path TAB reason (tabs and newlines inside become spaces); then one
+// line per reason of the folder entries not used: TAB reason TAB count TAB first path TAB detail
+// (a path is never empty, so a leading tab cannot be a skipped file).
+std::string skipped_text(const ImageDataset& ds) {
   std::string out;
-  for (const SkippedImage& s : skipped) out += clean(s.path) + "\t" + clean(s.reason) + "\n";
+  for (const SkippedImage& s : ds.skipped) out += one_line(s.path) + "\t" + one_line(s.reason) + "\n";
+  for (const UnusedEntries& u : ds.unused)
+    out += fmt::format("\t{}\t{}\t{}\t{}\n", one_line(u.reason), u.count, one_line(u.first_path),
+                       one_line(u.first_detail));
   return out;
 }
 
-std::vector<SkippedImage> parse_skipped(const std::string& text) {
-  std::vector<SkippedImage> out;
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t at = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', at);
+    fields.push_back(line.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
+    if (tab == std::string::npos) return fields;
+    at = tab + 1;
+  }
+}
+
+void parse_skipped(const std::string& text, ImageDataset& ds) {
   size_t at = 0;
   while (at < text.size()) {
     size_t end = text.find('\n', at);
     if (end == std::string::npos) end = text.size();
     const std::string line = text.substr(at, end - at);
-    const size_t tab = line.find('\t');
-    out.push_back({line.substr(0, tab), tab == std::string::npos ? "" : line.substr(tab + 1)});
     at = end + 1;
+    if (!line.empty() && line[0] == '\t') {
+      const std::vector<std::string> f = split_tabs(line);
+      if (f.size() == 5) {
+        ds.unused.push_back({f[1], std::strtoll(f[2].c_str(), nullptr, 10), f[3], f[4]});
+      }
+      continue;
+    }
+    const size_t tab = line.find('\t');
+    ds.skipped.push_back({line.substr(0, tab), tab == std::string::npos ? "" : line.substr(tab + 1)});
   }
-  return out;
 }
 
 struct Mapping {
@@ -128,7 +153,7 @@ void write_image_cache(const std::string& path, const ImageDataset& ds, const Ca
   AAFGAN_CHECK(!ds.has_labels() || static_cast<int64_t>(ds.labels.size()) == ds.count,
                "cache '{}': {} labels for {} images", path, ds.labels.size(), ds.count);
   const std::string fp = fingerprint.text();
-  const std::string sk = skipped_text(ds.skipped);
+  const std::string sk = skipped_text(ds);
   AAFGAN_CHECK(fp.size() < (1u << 30) && sk.size() < (1u << 30), "cache '{}': header text too long", path);
   const size_t header_bytes = (kFixedHeader + fp.size() + sk.size() + kAlign - 1) / kAlign * kAlign;
   std::vector<uint8_t> labels;
@@ -187,8 +212,9 @@ ImageDataset open_image_cache(const std::string& path, const CacheFingerprint& e
     fail("{} is not an aafgan image cache (wrong magic): pass another --cache path (or delete it if it is a stale "
          "cache)", path);
   const uint32_t version = get_u32(base + 8);
-  if (version != kVersion)
-    fail("cache {} has format version {}, this build reads version {}: {}", path, version, kVersion, kWhatToDo);
+  if (version < kOldestVersion || version > kVersion)
+    fail("cache {} has format version {}, this build reads versions {} to {}: {}", path, version, kOldestVersion,
+         kVersion, kWhatToDo);
   const uint64_t header_bytes = get_u32(base + 12);
   if (header_bytes < kFixedHeader || header_bytes % kAlign != 0)
     fail("cache {} has a corrupt header (header size {}): {}", path, header_bytes, kWhatToDo);
@@ -243,7 +269,7 @@ ImageDataset open_image_cache(const std::string& path, const CacheFingerprint& e
     ds.labels.resize(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) ds.labels[static_cast<size_t>(i)] = static_cast<int32_t>(get_u32(l + 4 * i));
   }
-  ds.skipped = parse_skipped(std::string(reinterpret_cast<const char*>(base + kFixedHeader + fp_bytes), sk_bytes));
+  parse_skipped(std::string(reinterpret_cast<const char*>(base + kFixedHeader + fp_bytes), sk_bytes), ds);
   return ds;
 }
 

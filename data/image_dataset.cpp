@@ -30,6 +30,11 @@ ImageDataset::ImageDataset(int64_t count_, int channels_, int size_, std::shared
 std::string ImageDataset::summary() const {
   std::string s = fmt::format("decoded {} images, skipped {}", count, skipped.size());
   if (!skipped.empty()) s += fmt::format(" (first: {}: {})", skipped.front().path, skipped.front().reason);
+  for (size_t i = 0; i < unused.size(); ++i) {
+    const UnusedEntries& u = unused[i];
+    s += fmt::format("{}{} {} (first: {}{}{})", i == 0 ? "; not used: " : ", ", u.count, u.reason, u.first_path,
+                     u.first_detail.empty() ? "" : ": ", u.first_detail);
+  }
   return s;
 }
 

@@ -24,11 +24,20 @@ struct SkippedImage {
   std::string reason;
 };
 
+// Entries of a walked folder (data/folder_walk.h) that are not in the dataset, for one reason
+// ("not an image", "unreadable", "duplicate", ...): how many, and the first one met.
+struct UnusedEntries {
+  std::string reason;
+  int64_t count = 0;
+  std::string first_path;
+  std::string first_detail;
+};
+
 struct ImageLoadOptions {
   int size = 64;           // output side S
   int64_t max_images = 0;  // use only the first N images of the listing (0 = all); applied before decoding
   int threads = 0;         // decode workers; 0 = std::thread::hardware_concurrency()
-  bool strict = false;     // a corrupt/unreadable image is an error naming it, instead of being skipped
+  bool strict = false;     // a corrupt/unreadable image, or an entry of a folder not used, is an error naming it
   DctScaling dct_scaling = DctScaling::power_of_two;  // shrink JPEGs while decoding (see jpeg_decode.h)
   // Called on the calling thread about every 0.25 s while decoding, and once at the end,
   // with the images processed so far (decoded or skipped) and the total.
@@ -42,6 +51,7 @@ class ImageDataset {
   int size = 0;
   std::vector<int32_t> labels;        // empty, or one per image
   std::vector<SkippedImage> skipped;  // in listing order
+  std::vector<UnusedEntries> unused;  // folder entries not listed, one per reason met
 
   ImageDataset() = default;
   // Takes `pixels` (count × channels × size × size bytes) as the dataset's storage.
@@ -57,7 +67,8 @@ class ImageDataset {
   bool has_labels() const { return !labels.empty(); }
   bool memory_mapped() const { return mapped_; }
 
-  // "decoded N images, skipped K (first: PATH: REASON)" — the line the apps log.
+  // "decoded N images, skipped K (first: PATH: REASON)" — the line the apps log — and, when a
+  // folder held entries not used, "; not used: 2 duplicate (first: PATH: DETAIL), 1 unreadable (…)".
   std::string summary() const;
 
  private:

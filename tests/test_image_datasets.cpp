@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -587,6 +588,29 @@ TEST_CASE("images: folder errors") {
     strict.strict = true;
     check_error([&] { load_image_folder(tmp.dir(), strict); }, {tmp.file("b.png"), "corrupt PNG"});
   }
+}
+
+TEST_CASE("images: a folder's entries not used are counted in the summary and kept by the cache") {
+  TempDir tmp("images_folder_unused");
+  const auto px = banded_image(8, 8, {1, 2, 3}, 0, 0, {0, 0, 0});
+  write_png(tmp.file("a.png"), 8, 8, 3, px.data());
+  std::ofstream(tmp.path() / "b.txt") << "x";
+  std::ofstream(tmp.path() / "c.txt") << "x";
+  fs::create_symlink("missing.png", tmp.path() / "d.png");
+  ImageLoadOptions o = with_threads(1);
+  o.size = 8;
+  const ImageDataset ds = load_image_folder(tmp.dir(), o);
+  CHECK(ds.count == 1);
+  CHECK(ds.summary() == "decoded 1 images, skipped 0; not used: 2 not an image (first: " + tmp.file("b.txt") +
+                            "), 1 dangling link (first: " + tmp.file("d.png") + ": " + std::strerror(ENOENT) + ")");
+  const std::string cache = tmp.file("folder.cache");
+  const CacheFingerprint fp = make_cache_fingerprint("folder", tmp.dir(), "all", 3, o);
+  bool used = false;
+  load_or_create_cache(cache, fp, [&] { return load_image_folder(tmp.dir(), o); }, &used);
+  const ImageDataset mapped = load_or_create_cache(cache, fp, [&]() -> ImageDataset { FAIL("rebuilt"); return {}; },
+                                                   &used);
+  CHECK(used);
+  CHECK(mapped.summary() == ds.summary());
 }
 
 // ---------------------------------------------------------------- MNIST and fake
