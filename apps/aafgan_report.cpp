@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
                 ex.run_count(RunState::failed), ex.run_count(RunState::unreadable));
     for (const std::string& f : w.files) std::printf("wrote %s\n", f.c_str());
     std::fflush(stdout);
+    for (const std::string& warning : w.aggregate.warnings) std::fprintf(stderr, "aafgan_report: warning: %s\n", warning.c_str());
     const int unreadable = ex.run_count(RunState::unreadable);
     for (const Model& m : ex.models)
       for (const Run& r : m.runs)

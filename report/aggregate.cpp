@@ -5,6 +5,8 @@
 #include <limits>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace aafgan::report {
 
 namespace {
@@ -107,6 +109,16 @@ Aggregate aggregate(const Experiment& ex, const ReportOptions& opt) {
   if (threshold_better == Better::neither) threshold_better = Better::higher;
 
   for (const Model& m : ex.models) {
+    // "Final" is each run's last epoch: runs of different lengths are not aligned by epoch.
+    std::set<int> lengths;
+    for (const Run& r : m.runs)
+      if (r.state == RunState::complete) lengths.insert(r.epochs);
+    if (lengths.size() > 1) {
+      std::string list;
+      for (const int n : lengths) list += (list.empty() ? "" : ", ") + std::to_string(n);
+      a.warnings.push_back(fmt::format("model {}: its complete runs have {} epochs, so its final values are taken at "
+                                       "different epochs (the curves are aligned by epoch)", m.name, list));
+    }
     ModelStats s;
     s.model = m.name;
     for (const Run& r : m.runs) {

@@ -72,6 +72,9 @@ struct Aggregate {
   std::string baseline;                  // "output" when present, else ""
   std::vector<Comparison> vs_default;    // each non-default model against `output`
   std::vector<Comparison> mida_vs_mish;  // MiDA − Mish for folders that differ only in that
+  // What a reader must know before trusting the summary: e.g. a model whose complete runs differ
+  // in length, whose "final" values then mix epochs. One sentence each.
+  std::vector<std::string> warnings;
   std::vector<std::pair<std::string, std::string>> mida_mish_pairs;
   bool threshold_metric_present = false;
 };

@@ -224,6 +224,12 @@ std::string render_html(const Experiment& ex, const Aggregate& a, const ReportOp
     h += "</p>\n";
   }
 
+  if (!a.warnings.empty()) {
+    h += "<h3>Warnings</h3>\n<ul class=\"warnings\">\n";
+    for (const std::string& w : a.warnings) h += "<li>" + esc(w) + "</li>\n";
+    h += "</ul>\n";
+  }
+
   // Summary.
   h += "<h2 id=\"summary\">Summary</h2>\n<p class=\"rules\">" + esc(rules_text(opt)) + " Bold: p &lt; 0.05.</p>\n";
   for (const std::string& metric : a.metrics) {

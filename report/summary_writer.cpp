@@ -118,6 +118,11 @@ std::string summary_markdown(const Experiment& ex, const Aggregate& a, const Rep
     md += "\n";
   }
 
+  if (!a.warnings.empty()) {
+    md += "\n## Warnings\n\n";
+    for (const std::string& w : a.warnings) md += "- " + md_cell(w) + "\n";
+  }
+
   md += "\n## Summary\n";
   for (const std::string& metric : a.metrics) {
     const MetricInfo info = metric_info(metric);

@@ -227,6 +227,19 @@ TEST_CASE("report aggregate: curves over complete and in-progress runs, partial 
   CHECK(d.std[3] == doctest::Approx(2.516611478423583));  // statistics.stdev([91, 88, 86])
 }
 
+TEST_CASE("report aggregate: a model whose complete runs differ in length is warned about") {
+  // Issue 22: runs of 3 and 1 epochs were averaged into one "final" value without a word.
+  TempDir dir("report_mixed_lengths");
+  using aafgan::testing::cells;
+  aafgan::testing::write_synthetic_run(dir.path(), aafgan::testing::make_run("output", "0", {{"d_losses", cells({1, 0.9, 0.8})}}));
+  aafgan::testing::write_synthetic_run(dir.path(), aafgan::testing::make_run("output", "1", {{"d_losses", cells({1.1})}}));
+  aafgan::testing::write_synthetic_run(dir.path(), aafgan::testing::make_run("output_GBHSA", "0", {{"d_losses", cells({1, 0.7})}}));
+  aafgan::testing::write_synthetic_run(dir.path(), aafgan::testing::make_run("output_GBHSA", "1", {{"d_losses", cells({1, 0.6})}}));
+  const Aggregate a = aggregate(read_experiment(dir.dir()), ReportOptions{});
+  REQUIRE(a.warnings.size() == 1);
+  CHECK(contains(a.warnings[0], "model output: its complete runs have 1, 3 epochs"));
+}
+
 TEST_CASE("report aggregate: final, best, thresholds and Welch comparisons over complete runs") {
   TempDir dir("report_aggregate");
   aafgan::testing::write_synthetic_experiment(dir.path());
