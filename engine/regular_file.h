@@ -8,7 +8,7 @@
 
 namespace aafgan {
 
-// "a FIFO", "a character device", "a block device", "a socket", "a folder" or "not a regular
+// "a FIFO", "a character device", "a block device", "a socket", "a directory" or "not a regular
 // file" for st_mode's type; empty for a regular file.
 std::string special_file_kind(unsigned st_mode);
 
