@@ -3,10 +3,12 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include <fmt/format.h>
 
 #include "apps/common/gan_app.h"
+#include "engine/std_descriptors.h"
 #include "models/dcgan.h"
 #include "models/fid/fid_reference.h"
 #include "models/fid/gan_metrics.h"
@@ -15,6 +17,12 @@
 using namespace aafgan;
 
 int main(int argc, char** argv) {
+  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
+  // terminal would land in it (engine/std_descriptors.h).
+  if (!aafgan::ensure_std_descriptors()) {
+    std::perror("cannot open /dev/null for a closed standard input, output or error");
+    return 1;
+  }
   CLI::App app{"DCGAN on CelebA 64×64 (or any image folder, MNIST, random images) with adaptive activation "
                "functions (gan-protocol.md §2).\nA comma list in --gen/--dis/--gen-hidden/--dis-hidden runs a grid; "
                "rerunning a command resumes it."};

@@ -4,10 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "apps/common/gan_app.h"
 #include "data/mnist.h"
+#include "engine/std_descriptors.h"
 #include "models/classifier_cache.h"
 #include "models/mnist_classifier.h"
 #include "models/mnist_condgan.h"
@@ -18,6 +20,12 @@ using namespace aafgan;
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
+  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
+  // terminal would land in it (engine/std_descriptors.h).
+  if (!aafgan::ensure_std_descriptors()) {
+    std::perror("cannot open /dev/null for a closed standard input, output or error");
+    return 1;
+  }
   CLI::App app{"Conditional MLP GAN on MNIST with adaptive activation functions (gan-protocol.md §1).\n"
                "A comma list in --gen/--dis/--gen-hidden/--dis-hidden runs a grid; rerunning a command resumes it."};
   app.option_defaults()->always_capture_default();

@@ -18,6 +18,7 @@
 
 #include "engine/durable_file.h"
 #include "engine/error.h"
+#include "engine/regular_file.h"
 
 namespace aafgan::data {
 
@@ -194,8 +195,12 @@ void write_image_cache(const std::string& path, const ImageDataset& ds, const Ca
 
 ImageDataset open_image_cache(const std::string& path, const CacheFingerprint& expected, bool verify_payload) {
   Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) fail("cache {}: cannot open: {}", path, std::strerror(errno));
+  // Refused by type before opening: a FIFO would block the open, a device has no size to map.
+  try {
+    f.fd = open_regular_file(path).fd;
+  } catch (const Error& e) {
+    fail("cache {}", e.what());
+  }
   struct stat st;
   if (::fstat(f.fd, &st) != 0) fail("cache {}: cannot stat: {}", path, std::strerror(errno));
   const auto file_bytes = static_cast<uint64_t>(st.st_size);

@@ -9,11 +9,13 @@ namespace aafgan::data {
 
 namespace {
 
-// The plain file if present, else the .gz; empty when neither exists.
+// The plain file if present, else the .gz; empty when neither exists. Any kind of file counts,
+// so that a FIFO or device in its place is refused by name (data/idx.h) rather than skipped.
 std::string find_file(const std::string& dir, const std::string& stem) {
   const std::filesystem::path base = std::filesystem::path(dir) / stem;
-  if (std::filesystem::is_regular_file(base)) return base.string();
-  if (std::filesystem::is_regular_file(base.string() + ".gz")) return base.string() + ".gz";
+  std::error_code ec;
+  if (std::filesystem::exists(base, ec)) return base.string();
+  if (std::filesystem::exists(base.string() + ".gz", ec)) return base.string() + ".gz";
   return "";
 }
 
@@ -30,17 +32,23 @@ MnistSplit load_mnist_split(const std::string& dir, const std::string& split) {
   s.labels_path = find_file(dir, split + "-labels-idx1-ubyte");
   if (s.images_path.empty() || s.labels_path.empty())
     fail("MNIST folder '{}' lacks {}-images-idx3-ubyte[.gz] or {}-labels-idx1-ubyte[.gz]", dir, split, split);
-  IdxArray images = read_idx_u8(s.images_path, 3);
-  IdxArray labels = read_idx_u8(s.labels_path, 1);
-  if (images.dims[1] != kMnistSide || images.dims[2] != kMnistSide)
-    fail("{}: images are {}×{}, MNIST's are 28×28", s.images_path, images.dims[1], images.dims[2]);
-  if (images.dims[0] != labels.dims[0])
-    fail("{} holds {} images but {} holds {} labels", s.images_path, images.dims[0], s.labels_path, labels.dims[0]);
-  for (size_t i = 0; i < labels.values.size(); ++i)
-    if (labels.values[i] >= kMnistClasses) fail("{}: label {} at index {} is not a digit", s.labels_path, labels.values[i], i);
-  s.count = images.dims[0];
-  s.images = std::move(images.values);
-  s.labels = std::move(labels.values);
+  // Both headers are checked before any values are read: what they declare is what will be
+  // decompressed and allocated, so a header MNIST cannot have must fail here, not after gigabytes.
+  IdxReader images(s.images_path, 3);
+  IdxReader labels(s.labels_path, 1);
+  if (images.dims()[1] != kMnistSide || images.dims()[2] != kMnistSide)
+    fail("{}: images are {}×{}, MNIST's are 28×28", s.images_path, images.dims()[1], images.dims()[2]);
+  if (images.dims()[0] > kMnistMaxImages)
+    fail("{}: the header declares {} images, more than an MNIST-format file holds (at most {})", s.images_path,
+         images.dims()[0], kMnistMaxImages);
+  if (images.dims()[0] != labels.dims()[0])
+    fail("{} holds {} images but {} holds {} labels", s.images_path, images.dims()[0], s.labels_path,
+         labels.dims()[0]);
+  s.count = images.dims()[0];
+  s.images = images.read_values();
+  s.labels = labels.read_values();
+  for (size_t i = 0; i < s.labels.size(); ++i)
+    if (s.labels[i] >= kMnistClasses) fail("{}: label {} at index {} is not a digit", s.labels_path, s.labels[i], i);
   return s;
 }
 

@@ -10,6 +10,9 @@ namespace aafgan::data {
 constexpr int kMnistSide = 28;
 constexpr int kMnistPixels = kMnistSide * kMnistSide;
 constexpr int kMnistClasses = 10;
+// The most images an MNIST-format file may declare: MNIST has 60,000 and EMNIST's largest split
+// 697,932. It bounds what a header can make the reader allocate (822 MB of pixels).
+constexpr int64_t kMnistMaxImages = int64_t(1) << 20;
 
 struct MnistSplit {
   int64_t count = 0;
@@ -19,8 +22,8 @@ struct MnistSplit {
 };
 
 // Reads one split ("train" or "t10k") from `dir`, preferring the plain file and falling back
-// to the .gz. Checks the dimensions (N×28×28, N labels), that the counts agree and that every
-// label is 0..9; errors name the file and the problem.
+// to the .gz. Checks both headers (N×28×28 with N at most kMnistMaxImages, N labels) before
+// reading any values, then that every label is 0..9; errors name the file and the problem.
 MnistSplit load_mnist_split(const std::string& dir, const std::string& split);
 
 // True when both files of the split exist in `dir` (plain or .gz).

@@ -9,12 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <vector>
 
 #include "engine/durable_file.h"
+#include "engine/regular_file.h"
 
 // Tensor bytes are written as they lie in memory and the format says little-endian.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -192,13 +191,30 @@ void save_checkpoint(const std::string& path, const nn::NamedTensors& gpu_or_cpu
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  std::error_code ec;
-  // A folder opens as a stream but reads as empty, which would be misreported as truncation.
-  if (std::filesystem::is_directory(path, ec)) fail("cannot open checkpoint '{}': it is a directory", path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open checkpoint '{}': {}", path, errno_text());
-  std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail("cannot read checkpoint '{}': {}", path, errno_text());
+  // Refused by type before opening: a folder reads as empty (misreported as truncation), a FIFO
+  // blocks the open, a device such as /dev/zero reads without end. A regular file's size, not
+  // anything it declares, bounds the one buffer read below.
+  RegularFile file;
+  try {
+    file = open_regular_file(path);
+  } catch (const Error& e) {
+    fail("cannot open checkpoint {}", e.what());
+  }
+  std::vector<unsigned char> data(static_cast<size_t>(file.size));
+  size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t r = ::read(file.fd, data.data() + got, data.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      const std::string why = errno_text();
+      ::close(file.fd);
+      fail("cannot read checkpoint '{}': {}", path, why);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(file.fd);
+  data.resize(got);  // a file that shrank since fstat is then reported as truncated
   const size_t size = data.size();
 
   const size_t magic_seen = std::min(size, sizeof(kMagic));

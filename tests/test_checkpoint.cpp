@@ -2,12 +2,17 @@
 // kind of damage (truncation, any flipped byte, foreign files, unknown versions).
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/temp_dir.h"
@@ -156,6 +161,29 @@ TEST_CASE("checkpoint: wrong magic and unknown version throw") {
   check_load_fails(dir.file("missing.ckpt"), "cannot open");
   fs::create_directory(dir.file("folder.ckpt"));
   check_load_fails(dir.file("folder.ckpt"), "directory");
+}
+
+TEST_CASE("checkpoint: FIFOs and devices are refused by type, before opening") {
+  // /dev/zero would be read without end; a FIFO's open() waits for a writer. The writer here
+  // only unblocks a reader that did open it, so that one fails this test instead of hanging it.
+  check_load_fails("/dev/zero", "is a character device, not a regular file");
+  TempDir dir("ckpt_fifo");
+  const std::string fifo = dir.file("fifo.ckpt");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::atomic<bool> done{false};
+  std::thread unblocker([&] {
+    while (!done.load()) {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // ENXIO until a reader waits
+      if (fd >= 0) {
+        ::close(fd);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  check_load_fails(fifo, "is a FIFO, not a regular file");
+  done = true;
+  unblocker.join();
 }
 
 TEST_CASE("checkpoint: the .tmp is gone after save and saving over an existing file works") {

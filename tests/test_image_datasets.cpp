@@ -763,6 +763,10 @@ TEST_CASE("images: a cache that does not fit is rejected with a clear error") {
     check_error([&] { open_image_cache(cache, make_cache_fingerprint("fake", "", "seed=1", 3, bigger)); },
                 {"size=16", "size=64"});
   }
+  SUBCASE("a character device in the cache's place is refused by type, before opening") {
+    // /dev/zero has no size to map; a FIFO (refused by the same stat) would block the open.
+    check_error([&] { open_image_cache("/dev/zero", fp); }, {"cache /dev/zero", "is a character device"});
+  }
   SUBCASE("truncated payload") {
     write_bytes(cache, std::vector<uint8_t>(good.begin(), good.end() - 100));
     check_error([&] { open_image_cache(cache, fp); }, {cache, "truncated", "delete it"});

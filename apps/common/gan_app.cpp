@@ -16,6 +16,7 @@
 #include "engine/device.h"
 #include "engine/random_streams.h"
 #include "kernels/cpu/blas_info.h"
+#include "kernels/cpu/blas_memory.h"
 #include "models/console.h"
 #include "models/run_claim.h"
 #include "models/run_completion.h"
@@ -146,6 +147,23 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
   return e;
 }
 
+namespace {
+
+// Below what the GEMM needs, OpenBLAS would hang on its first call (kernels/cpu/blas_memory.h):
+// fewer threads when that fits, else an error before any training.
+void fit_gemm_threads_to_address_space() {
+  const kernels::cpu::LinkedBlas blas = kernels::cpu::linked_blas();
+  const kernels::cpu::BlasAddressSpace fit = kernels::cpu::fit_blas_address_space(
+      kernels::cpu::address_space_limit(), kernels::cpu::address_space_in_use(), blas.threads, blas.openblas);
+  if (!fit.error.empty()) fail("{}", fit.error);
+  if (fit.note.empty()) return;
+  omp_set_num_threads(fit.threads);
+  Eigen::setNbThreads(fit.threads);
+  models::say(stderr, fmt::format("note: {}\n", fit.note));
+}
+
+}  // namespace
+
 Device resolve_device(const GanAppOptions& o) {
   const Device d = parse_device(o.device);
   if (d.is_cuda()) {
@@ -156,6 +174,8 @@ Device resolve_device(const GanAppOptions& o) {
   } else if (o.device == "auto") {
     models::say(stdout, fmt::format("device: cpu ({})\n", cuda_unavailable_reason()));
   }
+  // After the device: a CUDA context's mappings count against the limit too.
+  fit_gemm_threads_to_address_space();
   if (!d.is_cuda()) models::say(stdout, fmt::format("cpu: {}\n", kernels::cpu::describe_blas(kernels::cpu::linked_blas())));
   // On every device: the metrics' GEMMs (FID, KID, Parzen) run on the CPU even in GPU runs.
   if (const std::string w = kernels::cpu::linked_blas_warning(); !w.empty())
