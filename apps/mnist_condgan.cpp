@@ -58,10 +58,10 @@ int main(int argc, char** argv) {
 
     const std::string dir = data::find_mnist_dir(o.data_dir);
     const bool has_train = data::has_mnist_split(dir, "train");
-    if (!has_train)
-      fmt::print("note: {} holds only the t10k split; training on its 10,000 test images (pass --data with the "
-                 "full MNIST for the 60,000-image train split)\n", dir);
     data::MnistSplit split = data::load_mnist_split(dir, has_train ? "train" : "t10k");
+    if (!has_train)
+      fmt::print("note: {} holds only the t10k split; training on its {} test images (pass --data with the "
+                 "full MNIST for the 60,000-image train split)\n", dir, split.count);
     models::MnistMetrics metrics;
     metrics.samples = e.generate_n;
     if (parzen || e.parzen_enabled) {

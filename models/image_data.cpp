@@ -71,7 +71,7 @@ data::ImageDataset load_images(const ImageSourceOptions& s) {
   } else if (s.dataset == "mnist") {
     dir = data::find_mnist_dir(dir);
     if (!data::has_mnist_split(dir, "train")) {
-      fmt::print("note: {} holds only the t10k split; training on its 10,000 test images\n", dir);
+      fmt::print("note: {} holds only the t10k split; training on its test images\n", dir);
       split = "t10k";
     }
     channels = 1;

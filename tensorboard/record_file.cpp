@@ -1,10 +1,12 @@
 #include "tensorboard/record_file.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "engine/error.h"
+#include "engine/regular_file.h"
 #include "tensorboard/crc32c.h"
 
 namespace aafgan::tb {
@@ -13,6 +15,8 @@ namespace {
 
 // No record aafgan writes comes near this; a larger length is damage, not a record to allocate.
 constexpr uint64_t kMaxRecordBytes = uint64_t(1) << 30;
+// A run's log holds a few scalars per batch and one image per epoch: megabytes, not gigabytes.
+constexpr uint64_t kMaxEventFileBytes = uint64_t(1) << 30;
 
 void put_le(std::string& out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -37,10 +41,28 @@ std::string frame_record(const std::string& payload) {
 }
 
 RecordScan scan_records(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  AAFGAN_CHECK(in.good(), "cannot read event file '{}': {}", path, std::strerror(errno));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  AAFGAN_CHECK(!in.bad(), "cannot read event file '{}'", path);
+  // A regular file of at most a run's log: a FIFO would block and a device never ends, and the
+  // whole file is held in memory (issue 22: every reader has a budget).
+  const RegularFile file = open_regular_file(path);
+  const auto close_file = [&] { ::close(file.fd); };
+  if (file.size > kMaxEventFileBytes) {
+    close_file();
+    fail("event file '{}': {} bytes, more than a run's log holds (at most {} MiB read)", path, file.size,
+         kMaxEventFileBytes >> 20);
+  }
+  std::string bytes(file.size, '\0');
+  size_t got = 0;
+  int error = 0;
+  while (got < bytes.size()) {
+    const ssize_t n = ::read(file.fd, bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error = errno;
+    if (n <= 0) break;  // an error, or a file cut while being read (then what is there is scanned)
+    got += static_cast<size_t>(n);
+  }
+  close_file();
+  AAFGAN_CHECK(error == 0, "cannot read event file '{}': {}", path, std::strerror(error));
+  bytes.resize(got);
   RecordScan scan;
   scan.file_bytes = bytes.size();
   uint64_t at = 0;

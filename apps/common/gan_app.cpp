@@ -185,6 +185,10 @@ Device resolve_device(const GanAppOptions& o) {
 
 int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::TrainingData& data,
              const GridCallbacks& cb, Device device) {
+  // Too few images for one batch is bad data (exit 1) for every run alike, not a failure of each.
+  if (e.batch_size > data.size())
+    fail("{}: {} training image(s), fewer than one batch of {} (--batch-size, or more images)", data.describe(),
+         data.size(), e.batch_size);
   const std::vector<models::RunSpec> runs = models::expand_grid(e);
   models::say(stdout, fmt::format("data: {}; {} run(s), {} epoch(s) each, batch {}, {}\n", data.describe(), runs.size(), e.epochs,
              e.batch_size, dtype_name(e.dtype)));
