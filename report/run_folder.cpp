@@ -4,6 +4,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 #include "report/metric_catalog.h"
@@ -95,6 +99,25 @@ std::string normalise_units(MetricsTable& t) {
   return note;
 }
 
+namespace {
+
+// Why config.json is no completion marker ("" when it is one): unreadable, not a JSON object, or
+// claiming more epochs (completed_epochs, written by the apps) than the tables hold.
+std::string marker_problem(const fs::path& path, int epochs_recorded) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return text.str().empty() ? "config.json is empty" : "config.json is not a JSON object";
+  const auto it = j.find("completed_epochs");
+  if (it != j.end() && it->is_number_integer() && it->get<int>() > epochs_recorded)
+    return fmt::format("config.json says {} epochs, the tables hold {}", it->get<int>(), epochs_recorded);
+  return "";
+}
+
+}  // namespace
+
 Run read_run(const std::string& run_dir, const std::string& model, const std::string& seed) {
   Run r;
   r.model = model;
@@ -119,7 +142,17 @@ Run read_run(const std::string& run_dir, const std::string& model, const std::st
     r.metrics = {};
   }
   r.epochs = r.metrics.rows();
-  if (r.state == RunState::in_progress) {
+  if (r.state == RunState::complete) {
+    // config.json marks a complete run only when it reads as one: a kill or a full disk can leave
+    // it empty, and the apps then resume the run (models/run_completion.h) rather than skip it.
+    const std::string problem = marker_problem(dir / "config.json", r.epochs);
+    if (!problem.empty()) {
+      r.state = RunState::in_progress;
+      r.reason = problem + "; the apps resume such a run";
+      if (r.has_checkpoint) r.reason += " from model_checkpoints/last.ckpt";
+    }
+  }
+  if (r.state == RunState::in_progress && r.reason.empty()) {
     r.reason = r.epochs == 0 ? "no epoch recorded yet" : fmt::format("{} epoch(s) recorded, no config.json yet", r.epochs);
     if (r.has_checkpoint) r.reason += "; resumable from model_checkpoints/last.ckpt";
   }

@@ -188,6 +188,26 @@ TEST_CASE("report runs: states, reasons and epochs of every run, a malformed run
   CHECK(ex.ignored == std::vector<std::string>{"notes", "output/0_failed_float32"});
 }
 
+TEST_CASE("report runs: a config.json that is no completion marker leaves the run in progress, saying why") {
+  // Issue 22 §3: completion from content, as the apps judge it (models/run_completion.h).
+  TempDir dir("report_markers");
+  using aafgan::testing::cells;
+  for (const char* seed : {"0", "1", "2"})
+    aafgan::testing::write_synthetic_run(dir.path(), aafgan::testing::make_run("output", seed, {{"d_losses", cells({1, 0.9, 0.8})}}));
+  const auto marker = [&](const char* seed) { return dir.path() / "output" / seed / "config.json"; };
+  aafgan::testing::write_text(marker("0"), "");
+  aafgan::testing::write_text(marker("1"), "{\"completed_epochs\": 5}");
+  aafgan::testing::write_text(marker("2"), "{\"completed_epochs\": 3}");
+  const Experiment ex = read_experiment(dir.dir());
+  const auto& runs = ex.models.at(0).runs;
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0].state == RunState::in_progress);
+  CHECK(contains(runs[0].reason, "config.json is empty; the apps resume such a run"));
+  CHECK(runs[1].state == RunState::in_progress);
+  CHECK(contains(runs[1].reason, "config.json says 5 epochs, the tables hold 3"));
+  CHECK(runs[2].state == RunState::complete);
+}
+
 TEST_CASE("report runs: classifier accuracy as fraction or percent, D accuracy in percent") {
   MetricsTable frac = parse_metrics_csv("epoch,pre_classifier_accuracies,d_accuracies\n1,0.5,0.25\n2,1.0,0.5\n", "a.csv");
   CHECK(contains(normalise_units(frac), "fraction"));

@@ -140,6 +140,11 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
     e.n_seeds = n;
   }
   models::apply_overrides(o.overrides, e);
+  // A grid the reference's rules empty would "succeed" having trained nothing.
+  if (models::expand_grid(e).empty())
+    fail("the grid holds no run: the reference's rules leave out every combination given (a run changes the output "
+         "or the hidden activations, never both; SKIP_DEFAULT, SKIP_DIFF_HIDDEN and SKIP_DIFF_OUTPUT leave out more): "
+         "run such models as two grids, e.g. --gen BHSA, then --gen-hidden MiDA");
   if (o.threads) {
     omp_set_num_threads(o.threads);
     Eigen::setNbThreads(o.threads);
