@@ -64,7 +64,6 @@ int main(int argc, char** argv) {
   try {
     const models::Experiment e = apps::resolve_experiment(app, o, models::celeba_defaults());
     const Device device = apps::resolve_device(o);  // after --threads: it reports the GEMM threads
-    models::expand_grid(e);  // bad model names or seeds fail before any image is decoded
 
     d.dir = o.data_dir;
     d.max_images = o.max_images;

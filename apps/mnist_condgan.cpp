@@ -54,7 +54,6 @@ int main(int argc, char** argv) {
   try {
     const models::Experiment e = apps::resolve_experiment(app, o, models::mnist_defaults());
     const Device device = apps::resolve_device(o);  // after --threads: it reports the GEMM threads
-    models::expand_grid(e);  // bad model names or seeds fail before the data is read
 
     const std::string dir = data::find_mnist_dir(o.data_dir);
     const bool has_train = data::has_mnist_split(dir, "train");

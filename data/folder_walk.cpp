@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/error.h"
+#include "engine/regular_file.h"
 
 namespace aafgan::data {
 
@@ -18,14 +19,6 @@ namespace {
 using FileId = std::pair<dev_t, ino_t>;
 
 FileId id_of(const struct stat& st) { return {st.st_dev, st.st_ino}; }
-
-const char* special_kind(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  return "neither a file nor a folder";
-}
 
 std::string join(const std::string& dir, const std::string& name) {
   return !dir.empty() && dir.back() == '/' ? dir + name : dir + "/" + name;
@@ -116,7 +109,7 @@ FolderWalk walk_folder(const std::string& root, const std::function<bool(const s
         else
           subfolders.push_back(std::move(path));
       } else if (!S_ISREG(st.st_mode)) {
-        unused(std::move(path), UnusedReason::not_regular_file, special_kind(st.st_mode));
+        unused(std::move(path), UnusedReason::not_regular_file, special_file_kind(st.st_mode));
       } else if (!wanted(name)) {
         unused(std::move(path), UnusedReason::not_wanted, "");
       } else if (!files_met.insert(id_of(st)).second) {

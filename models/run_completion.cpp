@@ -56,17 +56,18 @@ int metrics_rows(const fs::path& path) {
 RunCompletion judge_run_completion(const std::string& run_dir, int epochs) {
   const fs::path dir(run_dir), marker = dir / "config.json", ckpt = dir / "model_checkpoints" / "last.ckpt";
   RunCompletion c;
+  // An unfinished run (no marker) is asked about again and again by waiting claim workers: its
+  // checkpoint is not read here, the trainer reads it when it resumes.
+  if (!fs::exists(marker)) {
+    const int rows = fs::exists(ckpt) ? 0 : metrics_rows(dir / "metrics.csv");
+    if (rows > 0)
+      c.note = fmt::format("metrics.csv holds {} epoch(s) but it has no checkpoint: starting from scratch", rows);
+    return c;
+  }
   std::string ckpt_problem;
   const int by_ckpt = checkpoint_epochs(ckpt, ckpt_problem);
   const std::string ckpt_state =
       !ckpt_problem.empty() ? fmt::format("its checkpoint is unreadable ({})", ckpt_problem) : "it has no checkpoint";
-  if (!fs::exists(marker)) {
-    c.epochs_done = by_ckpt;
-    const int rows = by_ckpt < 0 ? metrics_rows(dir / "metrics.csv") : 0;
-    if (rows > 0)
-      c.note = fmt::format("metrics.csv holds {} epoch(s) but {}: starting from scratch", rows, ckpt_state);
-    return c;
-  }
   std::string marker_problem;
   const int by_marker = marker_epochs(marker, marker_problem);
   if (by_marker < 0) {

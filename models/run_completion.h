@@ -13,12 +13,12 @@ struct RunCompletion {
   bool complete = false;      // complete for the epochs asked: nothing to train
   bool repair_marker = false; // complete by its checkpoint, config.json unreadable: write it again
   bool marker_stale = false;  // config.json claims what the run does not hold: remove it, then train
-  int epochs_done = -1;       // by the checkpoint (else config.json); -1 when unknown
+  int epochs_done = -1;       // by the checkpoint (else config.json) when config.json exists; -1 otherwise
   std::string note;           // what was found, for one line of output; "" when nothing unusual
 };
 
-// Reads <run_dir>/config.json and the metadata of <run_dir>/model_checkpoints/last.ckpt. Never
-// throws for their content (an unreadable file is a finding, reported in `note`).
+// Reads <run_dir>/config.json and, only when it exists, <run_dir>/model_checkpoints/last.ckpt.
+// Never throws for their content (an unreadable file is a finding, reported in `note`).
 RunCompletion judge_run_completion(const std::string& run_dir, int epochs);
 
 }  // namespace aafgan::models

@@ -110,7 +110,9 @@ void check_optional_parts(const CLI::App& app, const GanAppOptions& o) {
   if (!models::RunEventLog::available()) {
     if (app.count("--tensorboard") && o.tensorboard)
       fail("--tensorboard: this build writes no TensorBoard event files: {}", models::RunEventLog::unavailable_reason());
-    models::say(stdout, fmt::format("note: no TensorBoard event files: {}\n", models::RunEventLog::unavailable_reason()));
+    const bool declined = app.count("--tensorboard") > 0 && !o.tensorboard;  // --no-tensorboard: nothing missing
+    if (!declined)
+      models::say(stdout, fmt::format("note: no TensorBoard event files: {}\n", models::RunEventLog::unavailable_reason()));
   }
   if (!data::plots_available())
     models::say(stdout, fmt::format("note: no graphics/losses.png: {}\n", data::plots_unavailable_reason()));
@@ -140,7 +142,8 @@ models::Experiment resolve_experiment(const CLI::App& app, const GanAppOptions& 
     e.n_seeds = n;
   }
   models::apply_overrides(o.overrides, e);
-  // A grid the reference's rules empty would "succeed" having trained nothing.
+  // Bad model names or seeds fail here, before any data is read; and a grid the reference's rules
+  // empty would "succeed" having trained nothing.
   if (models::expand_grid(e).empty())
     fail("the grid holds no run: the reference's rules leave out every combination given (a run changes the output "
          "or the hidden activations, never both; SKIP_DEFAULT, SKIP_DIFF_HIDDEN and SKIP_DIFF_OUTPUT leave out more): "
