@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/durable_file.h"
+#include "engine/json_limits.h"
 #include "engine/regular_file.h"
 
 // Tensor bytes are written as they lie in memory and the format says little-endian.
@@ -247,11 +248,13 @@ Checkpoint load_checkpoint(const std::string& path) {
   const uint64_t meta_len = r.le<uint64_t>("the metadata length");
   if (meta_len > r.remaining()) fail("checkpoint '{}' is malformed: the metadata runs past the end of the data", path);
   const auto* meta = r.bytes(static_cast<size_t>(meta_len), "the metadata");
-  try {
-    ck.metadata = nlohmann::json::parse(meta, meta + meta_len);
-  } catch (const nlohmann::json::exception& e) {
-    fail("checkpoint '{}' has unreadable metadata: {}", path, e.what());
-  }
+  // What the apps write is a few KiB, 3 levels deep; the limits keep a crafted file from costing
+  // more than its own bytes' worth or nesting past what dumping it (into messages) survives.
+  JsonLimits meta_limits;
+  meta_limits.max_bytes = size_t{16} << 20;
+  meta_limits.max_depth = 32;
+  ck.metadata = parse_json_within(std::string_view(reinterpret_cast<const char*>(meta), static_cast<size_t>(meta_len)),
+                                  fmt::format("checkpoint '{}' has unreadable metadata", path), meta_limits);
   const uint64_t count = r.le<uint64_t>("the tensor count");
   std::set<std::string> seen;
   for (uint64_t n = 0; n < count; ++n) {

@@ -1,10 +1,13 @@
 // models/experiment.h load_experiment on arbitrary bytes, as each app calls it (mnist_defaults
 // and celeba_defaults), for the first few experiment keys of the file, then expand_grid and
-// to_json on each experiment that loads.
+// to_json on each experiment that loads. Each input is also turned into a document of a kind
+// that mutating a small corpus never reaches (issue 22): nesting tens of thousands of levels
+// deep, and keys given twice (structured_variant).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -63,15 +66,69 @@ void load(const std::string& path, const std::string& key, const aafgan::models:
   (void)sink;
 }
 
-}  // namespace
+// The input's text as a JSON string, for a leaf of the built documents.
+std::string quoted(const uint8_t* data, size_t size) {
+  return nlohmann::json(std::string(reinterpret_cast<const char*>(data), size))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// Issue 22 rows 1, 2 and 10 as classes: from its first three bytes the input picks a shape and a
+// depth of up to 262,140 levels; the rest of the input becomes a leaf or the document that gets a
+// duplicate key. "" when the input is too short to pick.
+std::string structured_variant(const uint8_t* data, size_t size) {
+  if (size < 3) return {};
+  const int shape = data[0] % 5;
+  const size_t depth = ((size_t(data[1]) << 8) | data[2]) * 4 + 1;
+  const uint8_t* rest = data + 3;
+  const size_t rest_size = size - 3;
+  const std::string leaf = quoted(rest, rest_size);
+  std::string open, close;
+  switch (shape) {
+    case 0:  // lists under a known key (row 1)
+    case 1:  // lists under an unknown key, which the app would ignore and copy (row 2)
+      open.assign(depth, '[');
+      close.assign(depth, ']');
+      return std::string("{\"condgan_mlp_lr001_decay95e31\":{") + (shape == 0 ? "\"GEN_MODELS\":" : "\"JUNK\":") + open +
+             leaf + close + "}}";
+    case 2:  // objects as the experiment itself
+      for (size_t i = 0; i < depth; ++i) open += "{\"e\":";
+      close.assign(depth, '}');
+      return "{\"condgan_mlp_lr001_decay95e31\":" + open + leaf + close + "}";
+    default: {
+      // A key of the input's own first experiment given twice, with another value (row 10), or
+      // the experiment's name given twice at the top.
+      const nlohmann::json doc = nlohmann::json::parse(rest, rest + rest_size, nullptr, false);
+      if (!doc.is_object() || doc.empty()) return {};
+      const auto first = doc.begin();
+      const std::string name = nlohmann::json(first.key()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      const std::string body = first.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (shape == 4 || !first.value().is_object() || first.value().empty())
+        return "{" + name + ":" + body + "," + name + ":" + body + "}";
+      auto item = first.value().begin();
+      std::advance(item, depth % first.value().size());
+      const std::string key = nlohmann::json(item.key()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return "{" + name + ":{" + key + ":" + item.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+             "," + body.substr(1) + "}";
+    }
+  }
+}
+
+void load_all(const char* tag, const uint8_t* data, size_t size) {
   static const aafgan::models::Experiment mnist = aafgan::models::mnist_defaults();
   static const aafgan::models::Experiment celeba = aafgan::models::celeba_defaults();
-  const std::string& path = aafgan::fuzz::write_input_file("experiment", data, size);
+  const std::string& path = aafgan::fuzz::write_input_file(tag, data, size);
   for (const std::string& key : keys_to_try(data, size)) {
     load(path, key, mnist, size);
     load(path, key, celeba, size);
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  load_all("experiment", data, size);
+  const std::string variant = structured_variant(data, size);
+  if (!variant.empty())
+    load_all("experiment_variant", reinterpret_cast<const uint8_t*>(variant.data()), variant.size());
   return 0;
 }

@@ -9,15 +9,14 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <random>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/json_limits.h"
 #include "models/worker_identity.h"
 
 namespace aafgan::models {
@@ -56,17 +55,19 @@ std::optional<ClaimInfo> read_claim(const std::string& path) {
   }
   ClaimInfo info;
   info.mtime = st.st_mtim;
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
+  // A claim is a line of JSON the workers write; whatever else sits under its name (a file of
+  // gigabytes, a FIFO, deep nesting) is read no further than a claim's size and judged by age.
+  JsonLimits limits;
+  limits.max_bytes = 64 * 1024;
+  limits.max_depth = 8;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text.str());
+    const nlohmann::json j = read_json_file_within(path, "a claim", limits);
     info.host = j.value("host", "");
     info.machine = j.value("machine", "");
     info.token = j.value("token", "");
     info.since = j.value("since", "");
     info.pid = j.value("pid", 0L);
-  } catch (const nlohmann::json::exception&) {
+  } catch (const std::exception&) {  // aafgan::Error from the limits, nlohmann's from a wrong type
     info.host = "an unknown worker";
   }
   return info;

@@ -2,18 +2,28 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/checkpoint.h"
+#include "engine/error.h"
+#include "engine/json_limits.h"
 
 namespace aafgan::models {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// config.json is the experiment as the app read it (a config of at most 4 MiB and 64 levels,
+// models/config_file.h), which the harness fuzz/fuzz_experiment bounds at 8x its input.
+JsonLimits config_marker_limits() {
+  JsonLimits l;
+  l.max_bytes = size_t{64} << 20;
+  l.max_depth = 66;
+  return l;
+}
 
 // The epochs a checkpoint has finished (its position: epoch E, batch B means E done), or -1.
 int checkpoint_epochs(const fs::path& path, std::string& problem) {
@@ -30,12 +40,20 @@ int checkpoint_epochs(const fs::path& path, std::string& problem) {
 // config.json's completed_epochs (0 when a marker of an older build lacks it), or -1 with the
 // reason when the file cannot be read as a run's config.
 int marker_epochs(const fs::path& path, std::string& problem) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    problem = text.str().empty() ? "it is empty" : "it is not a JSON object";
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == 0) {
+    problem = "it is empty";
+    return -1;
+  }
+  nlohmann::json j;
+  try {
+    j = read_json_file_within(path.string(), "a run's config.json", config_marker_limits());
+  } catch (const Error& e) {
+    problem = e.what();
+    return -1;
+  }
+  if (!j.is_object()) {
+    problem = "it is not a JSON object";
     return -1;
   }
   const auto it = j.find("completed_epochs");

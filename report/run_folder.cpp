@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/json_limits.h"
 #include "report/metric_catalog.h"
 
 namespace aafgan::report {
@@ -104,12 +105,19 @@ namespace {
 // Why config.json is no completion marker ("" when it is one): unreadable, not a JSON object, or
 // claiming more epochs (completed_epochs, written by the apps) than the tables hold.
 std::string marker_problem(const fs::path& path, int epochs_recorded) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return text.str().empty() ? "config.json is empty" : "config.json is not a JSON object";
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == 0) return "config.json is empty";
+  // The apps write the experiment as read (at most 4 MiB and 64 levels, growing at most 8x).
+  JsonLimits limits;
+  limits.max_bytes = size_t{64} << 20;
+  limits.max_depth = 66;
+  nlohmann::json j;
+  try {
+    j = read_json_file_within(path.string(), "a run's config.json", limits);
+  } catch (const Error& e) {
+    return fmt::format("config.json is unreadable ({})", e.what());
+  }
+  if (!j.is_object()) return "config.json is not a JSON object";
   const auto it = j.find("completed_epochs");
   if (it != j.end() && it->is_number_integer() && it->get<int>() > epochs_recorded)
     return fmt::format("config.json says {} epochs, the tables hold {}", it->get<int>(), epochs_recorded);

@@ -47,9 +47,15 @@ train "${@}" --epochs 2 --out "$out/more"
 expect "a run of 3 epochs asked for 2 is complete" "already complete"
 
 # Row 9: a damaged completion marker.
-for damage in empty garbage; do
+# deep: JSON nested 100,000 levels, which the marker's reader refuses at its 67th (it overflowed
+# the stack of any reader that dumps or copies it).
+for damage in empty garbage deep; do
   train "${@}" --epochs 1 --out "$out/$damage"
-  if [ $damage = empty ]; then : >"$out/$damage/$run_dir/config.json"; else printf '\x00\x17garbage{' >"$out/$damage/$run_dir/config.json"; fi
+  case $damage in
+    empty) : >"$out/$damage/$run_dir/config.json" ;;
+    garbage) printf '\x00\x17garbage{' >"$out/$damage/$run_dir/config.json" ;;
+    deep) python3 -c "print('{\"e\":' + '[' * 100000 + ']' * 100000 + '}')" >"$out/$damage/$run_dir/config.json" ;;
+  esac
   train "${@}" --epochs 2 --out "$out/$damage"
   expect "a $damage config.json in a run of 1 of 2 epochs: resumed" "config.json is unreadable \(.*\) and the run holds 1 of 2 epoch\(s\): resuming"
   [ "$(epochs_in "$out/$damage")" = 2 ] || fail "$damage: metrics.csv holds $(epochs_in "$out/$damage") epochs, not 2"

@@ -192,15 +192,21 @@ TEST_CASE("report runs: a config.json that is no completion marker leaves the ru
   // Issue 22 §3: completion from content, as the apps judge it (models/run_completion.h).
   TempDir dir("report_markers");
   using aafgan::testing::cells;
-  for (const char* seed : {"0", "1", "2"})
+  for (const char* seed : {"0", "1", "2", "3"})
     aafgan::testing::write_synthetic_run(dir.path(), aafgan::testing::make_run("output", seed, {{"d_losses", cells({1, 0.9, 0.8})}}));
   const auto marker = [&](const char* seed) { return dir.path() / "output" / seed / "config.json"; };
   aafgan::testing::write_text(marker("0"), "");
   aafgan::testing::write_text(marker("1"), "{\"completed_epochs\": 5}");
   aafgan::testing::write_text(marker("2"), "{\"completed_epochs\": 3}");
+  // 100,000 levels: refused by the marker's depth limit, not dumped or copied.
+  aafgan::testing::write_text(marker("3"), "{\"completed_epochs\": 3, \"e\": " + std::string(100000, '[') +
+                                               std::string(100000, ']') + "}");
   const Experiment ex = read_experiment(dir.dir());
   const auto& runs = ex.models.at(0).runs;
-  REQUIRE(runs.size() == 3);
+  REQUIRE(runs.size() == 4);
+  CHECK(runs[3].state == RunState::in_progress);
+  CHECK(contains(runs[3].reason, "config.json is unreadable"));
+  CHECK(contains(runs[3].reason, "nested deeper than 66 levels"));
   CHECK(runs[0].state == RunState::in_progress);
   CHECK(contains(runs[0].reason, "config.json is empty; the apps resume such a run"));
   CHECK(runs[1].state == RunState::in_progress);

@@ -160,9 +160,12 @@ namespace {
 // Below what the GEMM needs, OpenBLAS would hang on its first call (kernels/cpu/blas_memory.h):
 // fewer threads when that fits, else an error before any training.
 void fit_gemm_threads_to_address_space() {
+  if (const std::string& start = kernels::cpu::blas_start_note(); !start.empty())
+    models::say(stderr, fmt::format("note: {}\n", start));
   const kernels::cpu::LinkedBlas blas = kernels::cpu::linked_blas();
   const kernels::cpu::BlasAddressSpace fit = kernels::cpu::fit_blas_address_space(
-      kernels::cpu::address_space_limit(), kernels::cpu::address_space_in_use(), blas.threads, blas.openblas);
+      kernels::cpu::address_space_limit(), kernels::cpu::address_space_in_use(), blas.threads, blas.openblas,
+      blas.start_threads);
   if (!fit.error.empty()) fail("{}", fit.error);
   if (fit.note.empty()) return;
   omp_set_num_threads(fit.threads);

@@ -12,6 +12,7 @@ extern "C" {
 char* openblas_get_corename();
 char* openblas_get_config();
 int openblas_get_parallel();
+int openblas_get_num_threads();
 }
 #else
 #include <Eigen/Core>
@@ -137,6 +138,7 @@ LinkedBlas linked_blas() {
   // The OpenMP build sizes each call's team by omp_get_max_threads() (so it follows --threads);
   // openblas_get_num_threads() keeps reporting its start-up count.
   b.threads = parallel == 0 ? 1 : omp_get_max_threads();
+  b.start_threads = openblas_get_num_threads();
 #else
   b.version = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
               std::to_string(EIGEN_MINOR_VERSION);

@@ -39,6 +39,7 @@ struct LinkedBlas {
   std::string threading;  // OpenBLAS's: "OpenMP", "pthreads" or "sequential"
   std::string core;       // OpenBLAS's core ("Haswell"); empty for Eigen
   int threads = 1;        // threads a GEMM outside our parallel regions uses
+  int start_threads = 0;  // OpenBLAS: the threads its constructor mapped a buffer for
 };
 LinkedBlas linked_blas();
 

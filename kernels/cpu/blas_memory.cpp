@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 namespace aafgan::kernels::cpu {
@@ -24,9 +25,10 @@ constexpr uint64_t kWorkingMargin = 128 * kMiB;
 
 uint64_t round_up_mib(uint64_t bytes) { return (bytes + kMiB - 1) / kMiB; }
 
-uint64_t needed_for(uint64_t in_use, int threads, bool openblas) {
-  const uint64_t per_thread = (openblas ? kOpenBlasBuffer : 0) + kThreadStack;
-  return in_use + kWorkingMargin + static_cast<uint64_t>(threads) * per_thread;
+uint64_t needed_for(uint64_t in_use, int threads, bool openblas, int buffered) {
+  uint64_t bytes = in_use + kWorkingMargin + static_cast<uint64_t>(threads) * kThreadStack;
+  if (openblas) bytes += static_cast<uint64_t>(1 + (threads > buffered ? threads - buffered : 0)) * kOpenBlasBuffer;
+  return bytes;
 }
 
 // "1252 MiB (ulimit -v 1281788)": ulimit -v counts KiB.
@@ -36,20 +38,24 @@ std::string ulimit_text(uint64_t bytes) {
 
 }  // namespace
 
-BlasAddressSpace fit_blas_address_space(uint64_t limit_bytes, uint64_t in_use_bytes, int threads, bool openblas) {
+BlasAddressSpace fit_blas_address_space(uint64_t limit_bytes, uint64_t in_use_bytes, int threads, bool openblas,
+                                        int buffered_threads) {
   BlasAddressSpace r;
   if (threads < 1) threads = 1;
-  r.needed_bytes = needed_for(in_use_bytes, threads, openblas);
+  r.needed_bytes = needed_for(in_use_bytes, threads, openblas, buffered_threads);
   if (limit_bytes >= r.needed_bytes) {
     r.threads = threads;
     return r;
   }
   for (int t = threads - 1; t >= 1; --t)
-    if (needed_for(in_use_bytes, t, openblas) <= limit_bytes) {
+    if (needed_for(in_use_bytes, t, openblas, buffered_threads) <= limit_bytes) {
       r.threads = t;
       break;
     }
-  const std::string what = openblas ? "OpenBLAS's 128 MiB buffer and a stack per thread" : "a stack per thread";
+  const std::string what = openblas ? (buffered_threads > 0 ? "a stack per thread and OpenBLAS's 128 MiB buffer for the GEMM's caller"
+                                                             : "OpenBLAS's 128 MiB buffer per thread and one for the GEMM's "
+                                                               "caller, a stack per thread")
+                                    : "a stack per thread";
   const std::string have = "the address-space limit of " + ulimit_text(limit_bytes);
   const std::string mapped = std::to_string(round_up_mib(in_use_bytes)) + " MiB mapped at start-up";
   if (r.threads >= 1) {
@@ -59,12 +65,19 @@ BlasAddressSpace fit_blas_address_space(uint64_t limit_bytes, uint64_t in_use_by
              std::to_string(threads);
     return r;
   }
-  const uint64_t one = needed_for(in_use_bytes, 1, openblas);
+  const uint64_t one = needed_for(in_use_bytes, 1, openblas, buffered_threads);
   r.error = have + " is too small for the GEMM: one thread needs " + ulimit_text(one) + " (" + mapped +
             ", 128 MiB of working memory, " + what + ")" +
             (openblas ? ", and with less OpenBLAS would retry its allocation forever" : "") +
             "; raise the limit to that, or remove it with `ulimit -v unlimited`";
   return r;
+}
+
+int openblas_start_threads(const std::function<const char*(const char*)>& env, int cpus) {
+  if (cpus < 1) cpus = 1;
+  const char* v = env ? env("OMP_NUM_THREADS") : nullptr;
+  const int n = v ? std::atoi(v) : 0;
+  return n > 0 && n < cpus ? n : cpus;
 }
 
 uint64_t address_space_limit() {
