@@ -17,8 +17,8 @@
 
 #include <fmt/format.h>
 
-#include "engine/error.h"
-#include "engine/std_descriptors.h"
+#include "base/error.h"
+#include "base/std_descriptors.h"
 #include "tensorboard/event_file.h"
 
 namespace fs = std::filesystem;
@@ -56,7 +56,7 @@ std::string describe(const aafgan::tfevents::Summary::Value& v) {
 
 int main(int argc, char** argv) {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

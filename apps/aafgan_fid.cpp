@@ -1,5 +1,5 @@
 // ./aafgan_fid DIR_A DIR_B: the FID (and with --kid the KID) between two folders of images, with
-// the FID Inception of pytorch-fid (models/fid/). Images are read as ./celeba_dcgan reads a
+// the FID Inception of pytorch-fid (metrics/). Images are read as ./celeba_dcgan reads a
 // folder (data/image_folder.h: every .jpg/.jpeg/.png below DIR, sorted by path, the largest
 // centred square resized with antialiasing to --size, RGB), then the network resizes them
 // bilinearly to 299×299 exactly as pytorch-fid does. --size 64 (the default) is the native size
@@ -19,11 +19,11 @@
 
 #include "data/image_folder.h"
 #include "engine/device.h"
-#include "engine/std_descriptors.h"
-#include "models/fid/features.h"
-#include "models/fid/frechet.h"
-#include "models/fid/inception.h"
-#include "models/fid/kid.h"
+#include "base/std_descriptors.h"
+#include "metrics/features.h"
+#include "metrics/frechet.h"
+#include "metrics/inception.h"
+#include "metrics/kid.h"
 
 using namespace aafgan;
 using namespace aafgan::models::fid;
@@ -96,7 +96,7 @@ Side load_side(const std::string& path, FidInception& net, const Options& o, con
 
 int main(int argc, char** argv) {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/std_descriptors.h"
+#include "base/std_descriptors.h"
 #include "report/metric_catalog.h"
 #include "report/write_report.h"
 
@@ -19,7 +19,7 @@ using namespace aafgan::report;
 
 int main(int argc, char** argv) {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

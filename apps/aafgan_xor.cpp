@@ -8,13 +8,13 @@
 #include "engine/autograd.h"
 #include "engine/nn/layers.h"
 #include "engine/optim/adam.h"
-#include "engine/std_descriptors.h"
+#include "base/std_descriptors.h"
 
 using namespace aafgan;
 
 int main() {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

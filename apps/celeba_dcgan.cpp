@@ -8,17 +8,17 @@
 #include <fmt/format.h>
 
 #include "apps/common/gan_app.h"
-#include "engine/std_descriptors.h"
+#include "base/std_descriptors.h"
 #include "models/dcgan.h"
-#include "models/fid/fid_reference.h"
-#include "models/fid/gan_metrics.h"
+#include "metrics/fid_reference.h"
+#include "metrics/gan_metrics.h"
 #include "models/image_data.h"
 
 using namespace aafgan;
 
 int main(int argc, char** argv) {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

@@ -20,16 +20,16 @@
 
 #include "data/mnist.h"
 #include "engine/dtype.h"
-#include "engine/error.h"
-#include "engine/std_descriptors.h"
-#include "models/mnist_classifier_training.h"
+#include "base/error.h"
+#include "base/std_descriptors.h"
+#include "metrics/mnist_classifier_training.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;
 
 namespace {
 
-// The recipe's defaults are PyTorch's example's (models/mnist_classifier_training.h).
+// The recipe's defaults are PyTorch's example's (metrics/mnist_classifier_training.h).
 struct Options {
   std::string data;
   models::ClassifierRecipe r;
@@ -80,7 +80,7 @@ CLI::Validator in_half_open(double low, double high, const std::string& what) {
 
 int main(int argc, char** argv) {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

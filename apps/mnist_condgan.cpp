@@ -9,19 +9,19 @@
 
 #include "apps/common/gan_app.h"
 #include "data/mnist.h"
-#include "engine/std_descriptors.h"
-#include "models/classifier_cache.h"
+#include "base/std_descriptors.h"
+#include "metrics/classifier_cache.h"
 #include "models/mnist_classifier.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
-#include "models/mnist_metrics.h"
+#include "metrics/mnist_metrics.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (engine/std_descriptors.h).
+  // terminal would land in it (base/std_descriptors.h).
   if (!aafgan::ensure_std_descriptors()) {
     std::perror("cannot open /dev/null for a closed standard input, output or error");
     return 1;

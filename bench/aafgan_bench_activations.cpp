@@ -28,7 +28,7 @@
 
 #include "bench/bench_common.h"
 #include "engine/autograd.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/ops.h"
 #include "engine/ops/adaptive.h"
 #include "engine/ops/pointwise.h"

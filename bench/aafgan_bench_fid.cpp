@@ -1,4 +1,4 @@
-// FID feature extraction speed: ms per image of the FID Inception (models/fid/inception.h) on
+// FID feature extraction speed: ms per image of the FID Inception (metrics/inception.h) on
 // batches of 64×64 images, resized to 299×299 inside the network as pytorch-fid does. The
 // weights' values do not change the work, so the network runs with its placeholder weights
 // and no weights file is needed (the GPU check machines have no network access).
@@ -13,7 +13,7 @@
 #include "engine/autograd.h"
 #include "engine/device.h"
 #include "engine/random.h"
-#include "models/fid/inception.h"
+#include "metrics/inception.h"
 
 using namespace aafgan;
 

@@ -25,7 +25,7 @@
 #include "bench/bench_common.h"
 #include "data/folder_walk.h"
 #include "data/image_folder.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 using namespace aafgan;
 using namespace aafgan::data;

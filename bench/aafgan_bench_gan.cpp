@@ -34,13 +34,13 @@
 #include "data/fake_images.h"
 #include "data/mnist.h"
 #include "engine/device.h"
-#include "engine/random_streams.h"
+#include "base/random_streams.h"
 #include "kernels/cpu/blas_info.h"
 #include "models/dcgan.h"
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
-#include "models/trainer.h"
+#include "training/trainer.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;

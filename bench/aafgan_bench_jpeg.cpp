@@ -31,7 +31,7 @@
 #include "data/image_resize.h"
 #include "data/jpeg_decode.h"
 #include "data/jpeg_encode.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 using namespace aafgan;
 using namespace aafgan::data;

@@ -3,8 +3,8 @@
 #include <numeric>
 #include <utility>
 
-#include "engine/error.h"
-#include "engine/random_streams.h"
+#include "base/error.h"
+#include "base/random_streams.h"
 #include "kernels/math/philox.h"
 
 namespace aafgan::data {

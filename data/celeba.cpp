@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "data/parallel_decode.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

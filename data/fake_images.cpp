@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "data/parallel_decode.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

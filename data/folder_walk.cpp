@@ -9,8 +9,8 @@
 #include <set>
 #include <utility>
 
-#include "engine/error.h"
-#include "engine/regular_file.h"
+#include "base/error.h"
+#include "base/regular_file.h"
 
 namespace aafgan::data {
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "engine/error.h"
-#include "engine/regular_file.h"
+#include "base/error.h"
+#include "base/regular_file.h"
 
 namespace aafgan::data {
 

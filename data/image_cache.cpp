@@ -16,9 +16,9 @@
 
 #include <fmt/format.h>
 
-#include "engine/durable_file.h"
-#include "engine/error.h"
-#include "engine/regular_file.h"
+#include "base/durable_file.h"
+#include "base/error.h"
+#include "base/regular_file.h"
 
 namespace aafgan::data {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "data/parallel_decode.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

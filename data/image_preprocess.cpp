@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "data/png_writer.h"  // read_png
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

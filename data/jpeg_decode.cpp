@@ -11,7 +11,7 @@
 #include <csetjmp>
 #include <cstring>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

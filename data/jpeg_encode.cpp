@@ -12,8 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/durable_file.h"
-#include "engine/error.h"
+#include "base/durable_file.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "data/idx.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

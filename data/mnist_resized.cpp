@@ -7,7 +7,7 @@
 #include "data/image_resize.h"
 #include "data/mnist.h"
 #include "data/parallel_decode.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "data/image_preprocess.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <memory>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

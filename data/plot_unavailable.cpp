@@ -1,7 +1,7 @@
 // The plots of a build without Cairo (cmake/optional_parts.cmake): every call says why.
 #include "data/plot.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

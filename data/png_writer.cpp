@@ -10,8 +10,8 @@
 #include <fstream>
 #include <vector>
 
-#include "engine/durable_file.h"
-#include "engine/error.h"
+#include "base/durable_file.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 
@@ -53,7 +53,7 @@ std::string encode_png(int width, int height, int channels, const uint8_t* pixel
 }
 
 void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels) {
-  // Encoded in memory, then written durably (engine/durable_file.h): a kill or a full disk
+  // Encoded in memory, then written durably (base/durable_file.h): a kill or a full disk
   // leaves the previous image whole.
   const std::string bytes = encode_png(width, height, channels, pixels, path);
   DurableFile out(path);

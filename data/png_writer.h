@@ -13,7 +13,7 @@ struct Image {
 };
 
 // Writes `pixels` (height × width × channels, channels 1 = gray or 3 = RGB) to `path`.
-// The file appears complete or not at all (engine/durable_file.h: a unique temporary, fsynced,
+// The file appears complete or not at all (base/durable_file.h: a unique temporary, fsynced,
 // renamed over `path`, the folder fsynced). The folder must exist. Throws aafgan::Error naming the path.
 void write_png(const std::string& path, int width, int height, int channels, const uint8_t* pixels);
 void write_png(const std::string& path, const Image& image);

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::data {
 

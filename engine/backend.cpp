@@ -13,7 +13,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/host_allocator.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/batchnorm.h"

@@ -12,9 +12,9 @@
 #include <set>
 #include <vector>
 
-#include "engine/durable_file.h"
-#include "engine/json_limits.h"
-#include "engine/regular_file.h"
+#include "base/durable_file.h"
+#include "base/json_limits.h"
+#include "base/regular_file.h"
 
 // Tensor bytes are written as they lie in memory and the format says little-endian.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -164,7 +164,7 @@ void save_checkpoint(const std::string& path, const nn::NamedTensors& gpu_or_cpu
   }
   total += meta.size();
 
-  // A unique temporary, fsynced and renamed (engine/durable_file.h): a kill or a full disk
+  // A unique temporary, fsynced and renamed (base/durable_file.h): a kill or a full disk
   // leaves the previous checkpoint whole.
   DurableFile file(path);
   Writer w(file.fd(), file.temp_path());

@@ -16,7 +16,7 @@
 
 namespace aafgan {
 
-// Writes `path` durably (engine/durable_file.h: a unique temporary, fsynced and renamed over
+// Writes `path` durably (base/durable_file.h: a unique temporary, fsynced and renamed over
 // `path`), so a crash or a full disk leaves either the old file or the new one, never a torn one.
 // Tensors must be on the cpu; names must be unique and non-empty.
 void save_checkpoint(const std::string& path, const nn::NamedTensors& tensors, const nlohmann::json& metadata);

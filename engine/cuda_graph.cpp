@@ -1,6 +1,6 @@
 #include "engine/cuda_graph.h"
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan {
 

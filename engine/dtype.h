@@ -4,7 +4,7 @@
 #include <string>
 #include <type_traits>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan {
 

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "engine/backend.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan {
 

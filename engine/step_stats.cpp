@@ -3,7 +3,7 @@
 #include "engine/step_stats.h"
 
 #include "engine/backend.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan {
 

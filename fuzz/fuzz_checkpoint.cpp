@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/checkpoint.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/fuzz_input_file.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// models/experiment.h load_experiment on arbitrary bytes, as each app calls it (mnist_defaults
+// experiment/experiment.h load_experiment on arbitrary bytes, as each app calls it (mnist_defaults
 // and celeba_defaults), for the first few experiment keys of the file, then expand_grid and
 // to_json on each experiment that loads. Each input is also turned into a document of a kind
 // that mutating a small corpus never reaches (issue 22): nesting tens of thousands of levels
@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/fuzz_input_file.h"
-#include "models/experiment.h"
+#include "experiment/experiment.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "data/idx.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/fuzz_input_file.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/fuzz_image_cache.h"
 #include "fuzz/fuzz_input_file.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "data/jpeg_decode.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace aafgan::data;

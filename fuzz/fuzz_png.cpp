@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "data/png_writer.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/fuzz_input_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -16,7 +16,7 @@
 #include "data/image_cache.h"
 #include "data/jpeg_encode.h"
 #include "engine/checkpoint.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "fuzz/fuzz_image_cache.h"
 
 namespace fs = std::filesystem;

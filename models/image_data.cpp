@@ -12,7 +12,7 @@
 #include "data/image_folder.h"
 #include "data/mnist.h"
 #include "data/mnist_resized.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::models {
 

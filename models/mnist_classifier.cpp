@@ -6,7 +6,7 @@
 
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::models {
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 
 namespace aafgan::report {
 

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "engine/json_limits.h"
+#include "base/error.h"
+#include "base/json_limits.h"
 #include "report/metric_catalog.h"
 
 namespace aafgan::report {
@@ -152,7 +152,7 @@ Run read_run(const std::string& run_dir, const std::string& model, const std::st
   r.epochs = r.metrics.rows();
   if (r.state == RunState::complete) {
     // config.json marks a complete run only when it reads as one: a kill or a full disk can leave
-    // it empty, and the apps then resume the run (models/run_completion.h) rather than skip it.
+    // it empty, and the apps then resume the run (grid/run_completion.h) rather than skip it.
     const std::string problem = marker_problem(dir / "config.json", r.epochs);
     if (!problem.empty()) {
       r.state = RunState::in_progress;

@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "engine/durable_file.h"
-#include "engine/error.h"
+#include "base/durable_file.h"
+#include "base/error.h"
 #include "report/html_report.h"
 #include "report/summary_writer.h"
 

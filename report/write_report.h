@@ -1,6 +1,6 @@
 #pragma once
 // The whole report: read EXPERIMENT_DIR, aggregate, write report.html, summary.csv,
-// summary.md and runs.csv into the output folder (each file durably: engine/durable_file.h).
+// summary.md and runs.csv into the output folder (each file durably: base/durable_file.h).
 #include <string>
 #include <vector>
 

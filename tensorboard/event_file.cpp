@@ -10,8 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/error.h"
-#include "engine/stop_signal.h"
+#include "base/error.h"
+#include "base/stop_signal.h"
 #include "tensorboard/histogram.h"
 #include "tensorboard/record_file.h"
 

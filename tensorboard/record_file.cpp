@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/error.h"
-#include "engine/regular_file.h"
+#include "base/error.h"
+#include "base/regular_file.h"
 #include "tensorboard/crc32c.h"
 
 namespace aafgan::tb {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "models/classifier_cache.h"
-#include "models/mnist_classifier_training.h"
+#include "metrics/classifier_cache.h"
+#include "metrics/mnist_classifier_training.h"
 #include "tests/temp_dir.h"
 #include "tests/trainer_run.h"
 

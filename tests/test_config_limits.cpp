@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/error.h"
-#include "models/experiment.h"
+#include "base/error.h"
+#include "experiment/experiment.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

@@ -19,7 +19,7 @@
 #include "models/dcgan.h"
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
-#include "models/trainer.h"
+#include "training/trainer.h"
 #include "data/fake_images.h"
 #include "tests/gpu.h"
 #include "tests/gradcheck.h"

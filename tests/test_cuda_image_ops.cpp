@@ -24,8 +24,8 @@
 #include "kernels/cuda/image_ops.h"
 #include "kernels/cuda/pool.h"
 #include "models/dcgan.h"
-#include "models/fid/gan_metrics.h"
-#include "models/fid/inception.h"
+#include "metrics/gan_metrics.h"
+#include "metrics/inception.h"
 #include "tests/gpu.h"
 #include "tests/gradcheck.h"
 

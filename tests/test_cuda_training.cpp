@@ -25,7 +25,7 @@
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
-#include "models/trainer.h"
+#include "training/trainer.h"
 #include "tests/gpu.h"
 #include "tests/temp_dir.h"
 #include "tests/trainer_run.h"

@@ -31,7 +31,7 @@
 #include "data/plot.h"
 #include "data/png_writer.h"
 #include "data/prefetcher.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 using namespace aafgan;
 using namespace aafgan::data;

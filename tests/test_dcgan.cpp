@@ -13,7 +13,7 @@
 #include "engine/ops.h"
 #include "models/dcgan.h"
 #include "models/image_data.h"
-#include "models/trainer.h"
+#include "training/trainer.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

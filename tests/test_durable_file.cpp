@@ -1,4 +1,4 @@
-// Durable writes (engine/durable_file.h): a failed write leaves the previous file whole and no
+// Durable writes (base/durable_file.h): a failed write leaves the previous file whole and no
 // temporary behind; temporaries are unique per process and write; a dead process's are cleaned.
 #include <doctest/doctest.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/durable_file.h"
+#include "base/durable_file.h"
 #include "tests/file_size_limit.h"
 #include "tests/temp_dir.h"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "models/experiment.h"
+#include "base/error.h"
+#include "experiment/experiment.h"
 
 using namespace aafgan;
 using namespace aafgan::models;

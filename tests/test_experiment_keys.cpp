@@ -1,4 +1,4 @@
-// The schema table of models/experiment_keys.cpp drives everything: every key round-trips
+// The schema table of experiment/experiment_keys.cpp drives everything: every key round-trips
 // through to_json and load_experiment, every numeric key has both limits and an out-of-range
 // value names it (in a file and as a flag), and every key with a flag appears in --help and
 // overrides the experiment.
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "apps/common/gan_app.h"
-#include "engine/error.h"
-#include "models/experiment_keys.h"
-#include "models/trainer.h"
+#include "base/error.h"
+#include "experiment/experiment_keys.h"
+#include "training/trainer.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

@@ -1,4 +1,4 @@
-// GAN quality metrics (models/fid/): the FID Inception against pytorch-fid's network in PyTorch
+// GAN quality metrics (metrics/): the FID Inception against pytorch-fid's network in PyTorch
 // (tests/fixtures/fid_inception_*, tools/make_fid_fixture.py), the Fréchet distance, KID and the
 // Parzen window against closed forms and NumPy (tests/fixtures/fid_math_reference.json,
 // tools/make_fid_math_fixture.py), weight-file errors, and a tiny DCGAN run writing
@@ -20,14 +20,14 @@
 #include "data/fake_images.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
-#include "engine/random_streams.h"
+#include "base/random_streams.h"
 #include "models/dcgan.h"
-#include "models/fid/features.h"
-#include "models/fid/frechet.h"
-#include "models/fid/gan_metrics.h"
-#include "models/fid/inception.h"
-#include "models/fid/kid.h"
-#include "models/fid/parzen.h"
+#include "metrics/features.h"
+#include "metrics/frechet.h"
+#include "metrics/gan_metrics.h"
+#include "metrics/inception.h"
+#include "metrics/kid.h"
+#include "metrics/parzen.h"
 #include "models/image_data.h"
 #include "models/mnist_condgan.h"
 #include "tests/temp_dir.h"

@@ -22,7 +22,7 @@
 
 #include "data/folder_walk.h"
 #include "data/image_folder.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

@@ -1,5 +1,5 @@
 // Sharing a grid between workers (issue 13 §1): shards from flags and job-array environments,
-// and claims on run folders (models/run_claim.h) with heartbeats and takeover of dead workers.
+// and claims on run folders (grid/run_claim.h) with heartbeats and takeover of dead workers.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -17,10 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "models/grid_shard.h"
-#include "models/run_claim.h"
-#include "models/worker_identity.h"
+#include "base/error.h"
+#include "grid/grid_shard.h"
+#include "grid/run_claim.h"
+#include "grid/worker_identity.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "engine/random.h"
 
 namespace aafgan::testing {

@@ -23,7 +23,7 @@
 #include "tests/temp_dir.h"
 #include "data/idx.h"
 #include "data/mnist.h"
-#include "engine/error.h"
+#include "base/error.h"
 
 using namespace aafgan;
 using namespace aafgan::data;

@@ -31,7 +31,7 @@
 #include "data/jpeg_encode.h"
 #include "data/mnist_resized.h"
 #include "data/png_writer.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

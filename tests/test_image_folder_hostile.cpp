@@ -24,7 +24,7 @@
 #include "data/image_dataset.h"
 #include "data/image_folder.h"
 #include "data/png_writer.h"
-#include "engine/error.h"
+#include "base/error.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

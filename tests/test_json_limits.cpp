@@ -1,5 +1,5 @@
 // Every JSON file aafgan reads has a size and depth limit and refuses repeated keys
-// (engine/json_limits.h): the config (tests/test_config_limits.cpp), and here the reader itself,
+// (base/json_limits.h): the config (tests/test_config_limits.cpp), and here the reader itself,
 // checkpoint metadata, claims and the completion markers of the apps and the report.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 #include <string>
 
 #include "engine/checkpoint.h"
-#include "engine/error.h"
-#include "engine/json_limits.h"
-#include "models/run_claim.h"
+#include "base/error.h"
+#include "base/json_limits.h"
+#include "grid/run_claim.h"
 #include "tests/temp_dir.h"
 
 using aafgan::Error;

@@ -1,8 +1,8 @@
-// The live progress line (models/live_line.h); tests/check_live_line.py runs a real training run
+// The live progress line (training/live_line.h); tests/check_live_line.py runs a real training run
 // on a pseudo-terminal and reads the screen a terminal would show.
 #include <doctest/doctest.h>
 
-#include "models/live_line.h"
+#include "training/live_line.h"
 
 using aafgan::models::fit_to_columns;
 

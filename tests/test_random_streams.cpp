@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "engine/random_streams.h"
+#include "base/random_streams.h"
 
 using namespace aafgan;
 

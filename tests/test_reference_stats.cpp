@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "models/fid/gan_metrics.h"
+#include "metrics/gan_metrics.h"
 #include "models/mnist_classifier.h"
-#include "models/mnist_metrics.h"
+#include "metrics/mnist_metrics.h"
 #include "tests/temp_dir.h"
 #include "tests/trainer_run.h"
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.h"
+#include "base/error.h"
 #include "report/aggregate.h"
 #include "report/format.h"
 #include "report/summary_writer.h"
@@ -189,7 +189,7 @@ TEST_CASE("report runs: states, reasons and epochs of every run, a malformed run
 }
 
 TEST_CASE("report runs: a config.json that is no completion marker leaves the run in progress, saying why") {
-  // Issue 22 §3: completion from content, as the apps judge it (models/run_completion.h).
+  // Issue 22 §3: completion from content, as the apps judge it (grid/run_completion.h).
   TempDir dir("report_markers");
   using aafgan::testing::cells;
   for (const char* seed : {"0", "1", "2", "3"})

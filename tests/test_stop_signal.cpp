@@ -1,4 +1,4 @@
-// Stop signals (engine/stop_signal.h): the first asks for a stop, a second ends the process at
+// Stop signals (base/stop_signal.h): the first asks for a stop, a second ends the process at
 // once, but never in the middle of a durable write. Run in forked children, since the handlers
 // and _exit act on the whole process.
 #include <doctest/doctest.h>
@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/durable_file.h"
-#include "engine/stop_signal.h"
+#include "base/durable_file.h"
+#include "base/stop_signal.h"
 #include "tests/temp_dir.h"
 
 using namespace aafgan;

@@ -14,8 +14,8 @@
 #include "engine/checkpoint.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
-#include "models/run_lock.h"
-#include "models/trainer.h"
+#include "grid/run_lock.h"
+#include "training/trainer.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include "data/mnist.h"
 #include "models/mnist_condgan.h"
 #include "models/mnist_data.h"
-#include "models/trainer.h"
+#include "training/trainer.h"
 
 namespace aafgan::testing {
 

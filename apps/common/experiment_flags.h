@@ -1,9 +1,9 @@
 #pragma once
 // The apps' flags that override experiment keys (--epochs, --lr, --gen, …), declared from the
-// rows of the schema table (models/experiment_keys.cpp) that name a flag.
+// rows of the schema table (experiment/experiment_keys.cpp) that name a flag.
 #include <CLI/CLI.hpp>
 
-#include "models/experiment_keys.h"
+#include "experiment/experiment_keys.h"
 
 namespace aafgan::apps {
 

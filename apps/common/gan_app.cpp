@@ -14,13 +14,13 @@
 #include "apps/common/experiment_flags.h"
 #include "data/plot.h"
 #include "engine/device.h"
-#include "engine/random_streams.h"
+#include "base/random_streams.h"
 #include "kernels/cpu/blas_info.h"
 #include "kernels/cpu/blas_memory.h"
-#include "models/console.h"
-#include "models/run_claim.h"
-#include "models/run_completion.h"
-#include "models/run_lock.h"
+#include "training/console.h"
+#include "grid/run_claim.h"
+#include "grid/run_completion.h"
+#include "grid/run_lock.h"
 
 namespace aafgan::apps {
 
@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Streams of a run's seed (engine/random_streams.h).
+// Streams of a run's seed (base/random_streams.h).
 constexpr uint32_t kInitStream = stream_id(RandomStream::gan_init),
                    kDropoutStream = stream_id(RandomStream::gan_dropout);
 

@@ -9,18 +9,18 @@
 
 #include <CLI/CLI.hpp>
 
-#include "models/experiment.h"
-#include "models/experiment_keys.h"
-#include "models/grid_shard.h"
+#include "experiment/experiment.h"
+#include "experiment/experiment_keys.h"
+#include "grid/grid_shard.h"
 #include "models/gan.h"
-#include "models/trainer.h"
+#include "training/trainer.h"
 #include "models/training_data.h"
 
 namespace aafgan::apps {
 
 struct GanAppOptions {
   // Experiment keys given by their flags (--epochs, --lr, --gen, …; the rows of
-  // models/experiment_keys.cpp that name a flag), applied over the defaults or --config.
+  // experiment/experiment_keys.cpp that name a flag), applied over the defaults or --config.
   models::ExperimentOverrides overrides;
   std::string config_path, experiment_key, data_dir, out_dir = ".", device = "auto";
   int threads = 0;
@@ -30,7 +30,7 @@ struct GanAppOptions {
   bool cuda_graph = true;  // --cuda-graph / --no-cuda-graph
   bool tensorboard = models::RunEventLog::available();  // --tensorboard / --no-tensorboard
   std::string shard;        // --shard I/N ("" = the job array's task, or the whole grid)
-  bool claim = false;       // --claim: share --out with other workers (models/run_claim.h)
+  bool claim = false;       // --claim: share --out with other workers (grid/run_claim.h)
   double claim_timeout = 600;  // --claim-timeout: seconds without a heartbeat before a claim is stale
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// The image ops Inception-v3 needs beyond engine/ops.h (FID, models/fid/): average pooling with
+// The image ops Inception-v3 needs beyond engine/ops.h (FID, metrics/): average pooling with
 // padding, the global average pool, and bilinear resizing. CPU and CUDA, f32 and f64, recorded on the
 // tape like every op. Max pooling with padding is max_pool2d's `padding` argument.
 #include "engine/tensor.h"
