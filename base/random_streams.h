@@ -16,11 +16,11 @@ enum class RandomStream : uint32_t {
   // --- streams of one GAN run's seed ---------------------------------------------------------
   gan_init = 1,         // initial weights and activation parameters (apps/common/gan_app.cpp,
                         // bench/aafgan_bench_gan.cpp: the benchmarked model is the one users train)
-  trainer_noise = 2,    // z of every D and G step (training/trainer.cpp; its offset is checkpointed)
-  trainer_labels = 3,   // labels of the generated samples of every step (training/trainer.cpp; checkpointed)
+  trainer_noise = 2,    // z of every D and G step (training/trainer_step.cpp; its offset is checkpointed)
+  trainer_labels = 3,   // labels of the generated samples of every step (training/trainer_step.cpp; checkpointed)
   gan_dropout = 4,      // the discriminator's dropout masks (apps/common/gan_app.cpp,
                         // bench/aafgan_bench_gan.cpp; checkpointed by the trainer)
-  fixed_samples = 5,    // the sample grid's noise, the same every epoch (training/trainer.cpp)
+  fixed_samples = 5,    // the sample grid's noise, the same every epoch (training/trainer_outputs.cpp)
   classifier_metric = 6,  // noise of the classifier-accuracy metric (metrics/mnist_metrics.cpp)
   fid_noise = 7,        // noise of the FID/KID samples (metrics/gan_metrics.cpp)
   kid_subsets = 8,      // KID's random subsets (metrics/gan_metrics.cpp → metrics/kid.cpp)

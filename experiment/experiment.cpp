@@ -1,7 +1,6 @@
 #include "experiment/experiment.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -128,11 +127,6 @@ std::string run_dir_name(const ModelChoice& m) {
   if (m.dis != "default") s += "_Dis_" + m.dis;
   if (m.gen != "default") s += "_Gen_" + m.gen;
   return s;
-}
-
-double Experiment::lr_at_epoch(int epoch) const {
-  const int decays = lr_decay_until < 0 ? epoch : std::min(epoch, lr_decay_until);
-  return lr * std::pow(lr_decay_rate, std::max(decays, 0));
 }
 
 Experiment mnist_defaults() {

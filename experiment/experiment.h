@@ -50,7 +50,8 @@ struct Experiment {
   double lr = 0.001;
   double beta1 = 0.5, beta2 = 0.999, eps = 1e-8;
   // After epoch e the learning rate is multiplied by lr_decay_rate when lr_decay_until < 0 or
-  // e < lr_decay_until (the reference's LAST_EPOCH_DECAY). 1.0 = no decay.
+  // e < lr_decay_until (the reference's LAST_EPOCH_DECAY). 1.0 = no decay. The trainer's
+  // schedule (training/trainer_schedule.h, from train_options) gives an epoch's learning rate.
   double lr_decay_rate = 1.0;
   int lr_decay_until = -1;
   // The activation parameters stop learning at the end of epoch E counted from 1 (the one
@@ -93,10 +94,6 @@ struct Experiment {
   nlohmann::json raw;
   // Keys the loader did not recognise and ignored, for the app to print.
   std::vector<std::string> warnings;
-
-  // The learning rate in force during epoch e (after the decays of epochs 0 .. e−1): what a
-  // resumed run must restore.
-  double lr_at_epoch(int epoch) const;
 };
 
 // The CLI defaults: gan-protocol §1 (key condgan_mlp_lr001_decay95e31) and §2 (key

@@ -73,6 +73,54 @@ TEST_CASE("trainer: a run stopped mid-epoch and resumed is bit-identical to an u
   CHECK(ca.metadata.at("rng") == cb.metadata.at("rng"));
 }
 
+TEST_CASE("trainer: every epoch's lr is the schedule's, bit for bit, straight and across resumes") {
+  // Decay that ends inside the run and a freeze, so a resume crosses both; the run is resumed at an
+  // epoch's end (its epochs raised, as a user would), then stopped and resumed mid-epoch.
+  const auto setup = [](Run& r) {
+    r.opt.lr_decay_rate = 0.9;
+    r.opt.lr_decay_until = 3;
+    r.opt.freeze_epoch = 2;
+  };
+  TempDir a("trainer_lr_straight"), b("trainer_lr_resumed");
+  Run straight(a.path(), 5);
+  setup(straight);
+  REQUIRE(straight.run() == models::RunOutcome::completed);
+  {
+    Run first(b.path(), 3);
+    setup(first);
+    REQUIRE(first.run() == models::RunOutcome::completed);
+  }
+  models::stop_requested().store(true);  // the first batch of epoch 4, then a checkpoint
+  {
+    Run second(b.path(), 5);
+    setup(second);
+    CHECK(second.run() == models::RunOutcome::interrupted);
+  }
+  models::stop_requested().store(false);
+  Run resumed(b.path(), 5);
+  setup(resumed);
+  REQUIRE(resumed.run() == models::RunOutcome::completed);
+
+  const models::TrainSchedule schedule(straight.opt);
+  // metrics.csv of the same run before the schedule existed (test_trainer_schedule.cpp).
+  const std::vector<double> written = {0.001, 0.0009000000000000001, 0.0008100000000000001, 0.000729, 0.000729};
+  for (const fs::path& dir : {a.path(), b.path()}) {
+    CAPTURE(dir);
+    const Checkpoint ck = load_checkpoint((dir / "model_checkpoints/last.ckpt").string());
+    const auto lrs = ck.metadata.at("history").at("lr").get<std::vector<double>>();
+    REQUIRE(lrs.size() == written.size());
+    for (size_t e = 0; e < lrs.size(); ++e) {
+      CHECK(lrs[e] == written[e]);
+      CHECK(lrs[e] == schedule.lr_at_epoch(static_cast<int>(e)));
+    }
+    // The optimizers' lr after the last epoch, which a further resume would start from.
+    for (const char* net : {"optG.lr", "optD.lr"}) CHECK(ck.at(net).to_vector().at(0) == schedule.lr_at_epoch(5));
+    CHECK(ck.metadata.at("frozen").get<bool>());
+  }
+  CHECK(all_values(resumed.model.generator()) == all_values(straight.model.generator()));
+  CHECK(all_values(resumed.model.discriminator()) == all_values(straight.model.discriminator()));
+}
+
 TEST_CASE("trainer: a run stopped after an epoch's last batch resumes with that batch's losses") {
   // Found by tools/fault_inject.sh: a SIGTERM during the last batch of an epoch checkpoints at
   // "next batch = batches"; the resume trains no batch before the epoch's end, and its metrics.csv

@@ -1,48 +1,33 @@
+// The AdversarialTrainer's run: the epoch loop with its stops, resume and divergence handling,
+// and the bookkeeping at each epoch's end. The step is in trainer_step.cpp, the checkpoint in
+// trainer_checkpoint.cpp, the files of a run folder in trainer_outputs.cpp, the learning-rate
+// decay and the freeze in trainer_schedule.h.
 #include "training/trainer.h"
-
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <limits>
 
 #include <fmt/format.h>
 
 #include "data/batch_order.h"
-#include "data/image_grid.h"
-#include "data/plot.h"
-#include "data/png_writer.h"
 #include "data/prefetcher.h"
-#include "engine/autograd.h"
-#include "engine/checkpoint.h"
 #include "base/durable_file.h"
-#include "engine/ops.h"
-#include "base/random_streams.h"
-#include "engine/step_stats.h"
 #include "training/console.h"
 #include "training/live_line.h"
 #include "grid/run_completion.h"
-#include "training/run_event_log.h"
 #include "grid/run_lock.h"
+#include "training/trainer_internal.h"
 
 namespace aafgan::models {
 
 namespace fs = std::filesystem;
+using trainer_detail::kCheckpoint;
+using trainer_detail::kFailedMarker;
+using trainer_detail::write_text_atomic;
 
 namespace {
-
-// Random streams of one run under its seed (base/random_streams.h).
-constexpr uint32_t kNoiseStream = stream_id(RandomStream::trainer_noise),
-                   kLabelStream = stream_id(RandomStream::trainer_labels),
-                   kFixedSampleStream = stream_id(RandomStream::fixed_samples);
-constexpr const char* kCheckpoint = "model_checkpoints/last.ckpt";
-constexpr const char* kFailedMarker = "error.txt";
-
-// Per-epoch series written to stats/<name>.csv, as the reference code names them.
-const std::vector<std::string> kLossSeries = {"d_losses", "g_losses", "d_accuracies", "times"};
-
 
 // One prefetched batch: float32 images in [−1, 1] and their labels.
 struct Batch {
@@ -51,66 +36,6 @@ struct Batch {
 };
 
 bool finite(double v) { return std::isfinite(v); }
-
-// Temporarily stops parameter gradients of a network (the G step needs D's input gradients
-// only), restoring each parameter's own flag (frozen ones stay frozen) afterwards.
-class NoParamGrads {
- public:
-  explicit NoParamGrads(nn::Module& m) : params_(m.parameters()) {
-    for (Tensor& p : params_) {
-      flags_.push_back(p.requires_grad());
-      p.set_requires_grad(false);
-    }
-  }
-  ~NoParamGrads() {
-    for (size_t i = 0; i < params_.size(); ++i) params_[i].set_requires_grad(flags_[i]);
-  }
-
- private:
-  std::vector<Tensor> params_;
-  std::vector<bool> flags_;
-};
-
-// Both networks' parameters and buffers under "G." / "D.": what a checkpoint holds of the model.
-nn::NamedTensors model_tensors(GanModel& model) {
-  nn::NamedTensors out;
-  for (const char* net : {"G.", "D."}) {
-    nn::Module& m = net[0] == 'G' ? model.generator() : model.discriminator();
-    for (auto& [name, t] : m.named_parameters()) out.emplace_back(net + name, t);
-    for (auto& [name, t] : m.named_buffers()) out.emplace_back(net + name, t);
-  }
-  return out;
-}
-
-void write_text_atomic(const std::string& path, const std::string& text) { write_file_durably(path, text); }
-
-// JSON has no NaN or infinity (nlohmann writes null, which the next resume cannot read back):
-// the history stores them as strings and reads them back as the numbers they were.
-nlohmann::json history_to_json(const nlohmann::json& history) {
-  nlohmann::json out = history;
-  for (auto& [key, series] : out.items())
-    for (auto& v : series)
-      if (v.is_number_float() && !std::isfinite(v.get<double>()))
-        v = std::isnan(v.get<double>()) ? "NaN" : v.get<double>() > 0 ? "Infinity" : "-Infinity";
-  return out;
-}
-
-nlohmann::json history_from_json(const nlohmann::json& stored, const std::string& where) {
-  AAFGAN_CHECK(stored.is_object(), "{}: the history is not an object", where);
-  nlohmann::json out = stored;
-  for (auto& [key, series] : out.items()) {
-    AAFGAN_CHECK(series.is_array(), "{}: history '{}' is not a list", where, key);
-    for (auto& v : series) {
-      if (v.is_number()) continue;
-      const std::string t = v.is_string() ? v.get<std::string>() : v.dump();
-      if (t == "NaN") v = std::numeric_limits<double>::quiet_NaN();
-      else if (t == "Infinity") v = std::numeric_limits<double>::infinity();
-      else if (t == "-Infinity") v = -std::numeric_limits<double>::infinity();
-      else fail("{}: history '{}' holds {}, not a number", where, key, t);
-    }
-  }
-  return out;
-}
 
 std::string format_eta(double seconds) {
   if (!finite(seconds) || seconds < 0) return "?";
@@ -131,23 +56,6 @@ const char* outcome_name(RunOutcome o) {
   return "?";
 }
 
-void mark_run_failed(const std::string& run_dir, const std::string& reason) {
-  try {
-    fs::create_directories(run_dir);
-    write_text_atomic((fs::path(run_dir) / kFailedMarker).string(), "failed: " + reason + "\n");
-  } catch (const std::exception& e) {
-    say(stderr, fmt::format("cannot mark {} failed: {}\n", run_dir, e.what()));
-  }
-}
-
-std::string run_failure_reason(const std::string& run_dir) {
-  std::ifstream in(fs::path(run_dir) / kFailedMarker);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-
 AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data, TrainOptions options, DType dtype,
                                        std::shared_ptr<Generator> dropout_gen)
     : model_(model),
@@ -155,8 +63,9 @@ AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data
       opt_(std::move(options)),
       dtype_(dtype),
       dropout_gen_(std::move(dropout_gen)),
-      noise_gen_(opt_.seed, kNoiseStream),
-      label_gen_(opt_.seed, kLabelStream) {
+      schedule_(opt_),
+      noise_gen_(opt_.seed, trainer_detail::kNoiseStream),
+      label_gen_(opt_.seed, trainer_detail::kLabelStream) {
   AAFGAN_CHECK(opt_.batch_size > 0 && opt_.batch_size <= data_.size(),
                "batch size {} does not fit the {} training images", opt_.batch_size, data_.size());
   AAFGAN_CHECK(data_.sample_shape() == model_.sample_shape(), "the data's samples {} do not fit the model's {}",
@@ -177,264 +86,12 @@ AdversarialTrainer::AdversarialTrainer(GanModel& model, const TrainingData& data
   opt_d_ = std::make_unique<optim::Adam>(model_.discriminator().parameters(), ao);
 }
 
-nlohmann::json AdversarialTrainer::settings() const {
-  // What decides the trajectory of a run besides its seed (and its epoch count, which a resume may
-  // raise): a resume must find the same values.
-  return {{"batch_size", opt_.batch_size},         {"lr", opt_.lr},
-          {"beta1", opt_.beta1},                   {"beta2", opt_.beta2},
-          {"eps", opt_.eps},                       {"lr_decay_rate", opt_.lr_decay_rate},
-          {"lr_decay_until", opt_.lr_decay_until}, {"freeze_epoch", opt_.freeze_epoch},
-          {"real_target", opt_.real_target},       {"training_images", data_.size()}};
-}
-
 std::string AdversarialTrainer::path(const std::string& rel) const { return (fs::path(opt_.run_dir) / rel).string(); }
 
-Tensor AdversarialTrainer::noise(int64_t n) {
-  return randn(Shape{n, model_.noise_size()}, noise_gen_, dtype_, opt_.device);
-}
-
-Tensor AdversarialTrainer::onehot(const std::vector<int32_t>& labels) const {
-  const int classes = model_.num_classes();
-  if (classes == 0) return Tensor();
-  const Tensor t = one_hot(labels, classes, dtype_);
-  return opt_.device.is_cpu() ? t : t.to(opt_.device);
-}
-
-std::vector<int32_t> AdversarialTrainer::random_labels(int64_t n) {
-  std::vector<int32_t> labels(static_cast<size_t>(n), 0);
-  if (model_.num_classes() > 0)
-    for (auto& l : labels) l = static_cast<int32_t>(label_gen_.next_below(static_cast<uint64_t>(model_.num_classes())));
-  return labels;
-}
-
-void AdversarialTrainer::prepare_step_buffers(int64_t n) {
-  if (real_.defined() && real_.size(0) == n) return;
-  drop_graph();  // a new batch size: new shapes, a new graph
-  std::vector<int64_t> shape = {n};
-  for (int64_t d : model_.sample_shape().vec()) shape.push_back(d);
-  real_ = Tensor::empty(Shape(shape), dtype_, opt_.device);
-  const int classes = model_.num_classes();
-  for (Tensor* t : {&real_onehot_, &fake_onehot_, &g_onehot_})
-    *t = classes > 0 ? Tensor::empty(Shape{n, classes}, dtype_, opt_.device) : Tensor();
-  real_target_ = Tensor::full(Shape{n, 1}, opt_.real_target, dtype_, opt_.device);
-  fake_target_ = Tensor::zeros(Shape{n, 1}, dtype_, opt_.device);
-}
-
-void AdversarialTrainer::stage_onehot(Tensor& dst, const std::vector<int32_t>& labels) {
-  if (!dst.defined()) return;
-  const Tensor host = one_hot(labels, model_.num_classes(), dtype_);
-  label_stager_.upload(dst.raw_data(), opt_.device, host.raw_data(), host.nbytes());
-}
-
-void AdversarialTrainer::train_step(const Tensor& real, const std::vector<int32_t>& labels) {
-  const int64_t n = real.size(0);
-  AAFGAN_CHECK(static_cast<int64_t>(labels.size()) == n, "train_step: {} labels for a batch of {}", labels.size(), n);
-  prepare_step_buffers(n);
-  if (!stats_.defined()) restart_stats(nlohmann::json::object());
-  // The step's inputs go into the tensors it was built (or captured) with; the labels are drawn
-  // here, on the host, in the order the step has always drawn them.
-  real_.copy_(real);
-  stage_onehot(real_onehot_, labels);
-  stage_onehot(fake_onehot_, random_labels(n));
-  stage_onehot(g_onehot_, random_labels(n));
-  if (!graph_.ready() && opt_.cuda_graph && !graph_off_ && opt_.device.is_cuda() &&
-      eager_steps_ >= opt_.graph_warmup)
-    try_capture();
-  if (graph_.ready()) {
-    opt_d_->before_replay();
-    opt_g_->before_replay();
-    graph_.replay();
-    return;
-  }
-  step_body();
-  ++eager_steps_;
-}
-
-void AdversarialTrainer::step_body() {
-  // D step: the fake batch carries no history, so only D's parameters get gradients.
-  opt_d_->zero_grad();
-  const Tensor p_real = model_.discriminate(real_, real_onehot_);
-  const Tensor loss_real = binary_cross_entropy(p_real, real_target_);
-  Tensor fake;
-  {
-    autograd::NoGradGuard no_grad;
-    fake = model_.generate(noise(real_.size(0)), fake_onehot_);
-  }
-  const Tensor p_fake = model_.discriminate(fake, fake_onehot_);
-  const Tensor loss_fake = binary_cross_entropy(p_fake, fake_target_);
-  const Tensor d_loss = loss_real + loss_fake;
-  // A non-finite loss is found when the statistics are read (every --log-every batches): the
-  // run then stops before any checkpoint could keep what this step did to the weights.
-  autograd::backward(d_loss);
-  opt_d_->step();
-
-  // G step: backpropagate through D into G; D's weights need no gradient here.
-  opt_g_->zero_grad();
-  Tensor g_loss;
-  {
-    NoParamGrads frozen_d(model_.discriminator());
-    const Tensor p = model_.discriminate(model_.generate(noise(real_.size(0)), g_onehot_), g_onehot_);
-    g_loss = binary_cross_entropy(p, real_target_);
-    autograd::backward(g_loss);
-  }
-  opt_g_->step();
-  record_step_stats(stats_, d_loss, g_loss, p_real, p_fake);
-}
-
-bool AdversarialTrainer::try_capture() {
-  std::vector<Generator*> generators = {&noise_gen_};
-  if (dropout_gen_) generators.push_back(dropout_gen_.get());
-  try {
-    graph_.capture(opt_.device, generators, [&] { step_body(); });
-    return true;
-  } catch (const std::exception& e) {
-    // Whatever the capture recorded never ran: the eager step that follows starts from the same state.
-    autograd::clear_tape();
-    opt_d_->end_replays();
-    opt_g_->end_replays();
-    graph_off_ = true;
-    // Eager steps do the same work without a graph, and a second capture of the same step would
-    // fail the same way: the run goes on eagerly rather than stopping or retrying.
-    say(stderr, fmt::format("\n{}: CUDA graph capture failed ({}); training continues with eager steps (the same "
-                            "results, more kernel launches per step) for the rest of this run, without trying "
-                            "to capture again\n",
-                            opt_.label, e.what()));
-    return false;
-  }
-}
-
-void AdversarialTrainer::drop_graph() {
-  if (!graph_.ready()) return;
-  graph_.reset();
-  opt_d_->end_replays();
-  opt_g_->end_replays();
-  eager_steps_ = 0;
-}
-
-void AdversarialTrainer::restart_stats(const nlohmann::json& partial) {
-  if (!stats_.defined()) stats_ = new_step_stats(opt_.device);
-  const auto get = [&](const char* key) { return partial.contains(key) ? partial.at(key).get<double>() : 0.0; };
-  reset_step_stats(stats_, StepSums{get("d_loss"), get("g_loss"), get("d_accuracy")});
-}
-
-void AdversarialTrainer::save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial) {
-  nn::NamedTensors tensors = model_tensors(model_);
-  for (auto& [name, t] : opt_g_->state()) tensors.emplace_back("optG." + name, t);
-  for (auto& [name, t] : opt_d_->state()) tensors.emplace_back("optD." + name, t);
-  nlohmann::json meta = {
-      {"epoch", epoch},
-      {"next_batch", next_batch},
-      {"seed", opt_.seed},
-      {"dtype", dtype_name(dtype_)},
-      {"rng", {{"noise", noise_gen_.offset()}, {"labels", label_gen_.offset()}, {"dropout", dropout_gen_->offset()}}},
-      {"frozen", frozen_},
-      {"history", history_to_json(history_)},
-      {"settings", settings()},
-      {"partial", partial},
-      {"steps", steps_},
-  };
-  // Synced before the checkpoint that points at it: a resume never finds the file shorter.
-  if (events_) meta["tensorboard"] = events_->position();
-  fs::create_directories(path("model_checkpoints"));
-  aafgan::save_checkpoint(path(kCheckpoint), tensors, meta);
-}
-
-bool AdversarialTrainer::load_checkpoint(int& epoch, int64_t& next_batch, nlohmann::json& partial) {
-  if (!fs::exists(path(kCheckpoint))) return false;
-  const Checkpoint ck = aafgan::load_checkpoint(path(kCheckpoint));
-  const nlohmann::json& m = ck.metadata;
-  if (m.at("seed").get<uint64_t>() != opt_.seed)
-    fail("{} was written by a run with seed {}, not {}", path(kCheckpoint), m.at("seed").get<uint64_t>(), opt_.seed);
-  if (m.at("dtype").get<std::string>() != dtype_name(dtype_))
-    fail("{} holds a {} run; this run is {}", path(kCheckpoint), m.at("dtype").get<std::string>(), dtype_name(dtype_));
-  // The settings a run was trained with are part of it: a resume with others would silently mix
-  // two experiments (the checkpoint's learning rate winning over a new --lr, say).
-  const nlohmann::json now = settings();
-  const nlohmann::json then = m.contains("settings") ? m.at("settings") : now;  // older checkpoints
-  std::string differ;
-  for (const auto& [key, value] : now.items())
-    if (!then.contains(key) || then.at(key) != value)
-      differ += fmt::format("{}{} {} (now {})", differ.empty() ? "" : ", ", key,
-                            then.contains(key) ? then.at(key).dump() : "unset", value.dump());
-  if (!differ.empty() && !opt_.force_resume)
-    fail("{} was written with other settings: {}; rerun with the same settings, --force-resume to continue with "
-         "the new ones, or --no-resume to start over", path(kCheckpoint), differ);
-  if (!differ.empty())
-    say(stdout, fmt::format("{}: resuming with changed settings (--force-resume): {}\n", opt_.label, differ));
-  load_into(ck, model_tensors(model_));
-  const auto with_prefix = [&](const std::string& prefix) {
-    nn::NamedTensors out;
-    for (auto& [name, t] : ck.tensors)
-      if (name.rfind(prefix, 0) == 0) out.emplace_back(name.substr(prefix.size()), t);
-    return out;
-  };
-  opt_g_->load_state(with_prefix("optG."));
-  opt_d_->load_state(with_prefix("optD."));
-  noise_gen_.set_state(opt_.seed, m.at("rng").at("noise").get<uint64_t>());
-  label_gen_.set_state(opt_.seed, m.at("rng").at("labels").get<uint64_t>());
-  dropout_gen_->set_state(dropout_gen_->seed(), m.at("rng").at("dropout").get<uint64_t>());
-  if (m.at("frozen").get<bool>()) {
-    frozen_ = true;
-    for (auto& l : model_.generator_adaptive()) l.layer->freeze();
-    for (auto& l : model_.discriminator_adaptive()) l.layer->freeze();
-  }
-  history_ = history_from_json(m.at("history"), path(kCheckpoint));
-  partial = m.at("partial");
-  epoch = m.at("epoch").get<int>();
-  next_batch = m.at("next_batch").get<int64_t>();
-  const int64_t batches = data_.size() / opt_.batch_size;
-  // Older checkpoints lack both; their runs never changed batch size (--force-resume could).
-  steps_ = m.contains("steps") ? m.at("steps").get<int64_t>() : epoch * batches + next_batch;
-  recorded_events_ = m.contains("tensorboard") ? m.at("tensorboard") : nlohmann::json();
-  if (then.contains("batch_size") && then.at("batch_size") != opt_.batch_size && next_batch > 0) {
-    // --force-resume with a new batch size: continue after the same number of images.
-    next_batch = next_batch * then.at("batch_size").get<int64_t>() / opt_.batch_size;
-  }
-  AAFGAN_CHECK(epoch >= 0 && next_batch >= 0 && next_batch <= batches,
-               "{}: position epoch {} batch {} is outside the run ({} batches per epoch)", path(kCheckpoint), epoch,
-               next_batch, batches);
-  if (opt_.force_resume && !differ.empty()) {
-    opt_g_->set_lr(opt_.lr);
-    opt_d_->set_lr(opt_.lr);
-  }
-  return true;
-}
-
-void AdversarialTrainer::open_event_log(bool resumed) {
-  if (!resumed) RunEventLog::discard(opt_.run_dir);  // a fresh start redoes every step they hold
-  if (!opt_.tensorboard) return;
-  if (!resumed || recorded_events_.is_null()) {
-    // Resumed without a recorded position (the run had --no-tensorboard so far): from here on.
-    events_ = RunEventLog::start(opt_.run_dir);
-    return;
-  }
-  std::string note;
-  events_ = RunEventLog::resume(opt_.run_dir, recorded_events_, note);
-  if (!note.empty()) say(stderr, fmt::format("{}: TensorBoard log: {}\n", opt_.label, note));
-}
-
-void AdversarialTrainer::write_sample_grid(int epoch) {
-  const int n = opt_.grid_samples;
-  // The same noise every epoch: a fresh generator at the run's fixed-sample stream.
-  Generator fixed(opt_.seed, kFixedSampleStream);
-  const Tensor z = randn(Shape{n, model_.noise_size()}, fixed, dtype_, opt_.device);
-  std::vector<int32_t> labels(static_cast<size_t>(n), 0);
-  const int classes = model_.num_classes();
-  for (int i = 0; i < n && classes > 0; ++i) labels[static_cast<size_t>(i)] = i * classes / n;
-  Tensor samples;
-  {
-    autograd::NoGradGuard no_grad;
-    samples = model_.generate(z, onehot(labels)).to(Device::cpu()).to(DType::f32);
-  }
-  const Shape s = model_.sample_shape();
-  const int channels = s.ndim() == 3 ? static_cast<int>(s[0]) : 1;
-  const int side = s.ndim() == 3 ? static_cast<int>(s[1]) : static_cast<int>(std::lround(std::sqrt(s.numel())));
-  const data::Image grid = data::make_grid(samples.data<float>(), n, channels, side, side, opt_.grid_rows,
-                                           opt_.grid_cols, opt_.grid_scale, 2, opt_.grid_column_major);
-  fs::create_directories(path("samples_img"));
-  data::write_png(path(fmt::format("samples_img/{}.png", epoch)), grid.width, grid.height, grid.channels,
-                  grid.pixels.data());
-  if (events_) events_->samples(epoch, grid);
+void AdversarialTrainer::freeze_activations() {
+  frozen_ = true;
+  for (auto& l : model_.generator_adaptive()) l.layer->freeze();
+  for (auto& l : model_.discriminator_adaptive()) l.layer->freeze();
 }
 
 void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann::json& sums) {
@@ -450,15 +107,13 @@ void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann:
   append("lr", opt_g_->lr());
 
   // gan-protocol §4: decay, then freeze, then samples and metrics of the epoch's model.
-  if (epoch < opt_.lr_decay_until && opt_.lr_decay_rate != 1.0) {
-    opt_g_->set_lr(opt_g_->lr() * opt_.lr_decay_rate);
-    opt_d_->set_lr(opt_d_->lr() * opt_.lr_decay_rate);
-  }
-  if (opt_.freeze_epoch > 0 && epoch + 1 == opt_.freeze_epoch && !frozen_) {
+  // From the optimizers' own lr, not schedule_.lr_at_epoch: after --force-resume with new settings
+  // it is the new lr, undecayed (trainer_checkpoint.cpp).
+  opt_g_->set_lr(schedule_.lr_after(epoch, opt_g_->lr()));
+  opt_d_->set_lr(schedule_.lr_after(epoch, opt_d_->lr()));
+  if (schedule_.freezes_after(epoch) && !frozen_) {
     drop_graph();  // the frozen parameters leave the step: a new graph
-    frozen_ = true;
-    for (auto& l : model_.generator_adaptive()) l.layer->freeze();
-    for (auto& l : model_.discriminator_adaptive()) l.layer->freeze();
+    freeze_activations();
   }
   write_sample_grid(epoch + 1);
   const auto stats = [&](const std::vector<AdaptiveLayer>& layers, const char* net) {
@@ -486,10 +141,6 @@ void AdversarialTrainer::end_of_epoch(int epoch, double seconds, const nlohmann:
   epoch_metrics(epoch + 1);
 }
 
-nlohmann::json AdversarialTrainer::fresh_partial() {
-  return {{"d_loss", 0.0}, {"g_loss", 0.0}, {"d_accuracy", 0.0}, {"batches", 0.0}, {"seconds", 0.0}};
-}
-
 void AdversarialTrainer::epoch_metrics(int epochs_done) {
   std::vector<std::pair<std::string, double>> computed;
   for (const EpochMetric& m : opt_.metrics) {
@@ -504,57 +155,6 @@ void AdversarialTrainer::epoch_metrics(int epochs_done) {
   write_outputs();
   if (events_) events_->epoch(epochs_done, computed);
   save_checkpoint(epochs_done, 0, fresh_partial());
-}
-
-void AdversarialTrainer::write_outputs() const {
-  fs::create_directories(path("stats"));
-  // stats/: the reference code's files, names and units (one row, one value per epoch), which
-  // its analysis scripts read.
-  const auto write_row = [&](const std::string& file, const nlohmann::json& values, double scale) {
-    std::string row;
-    for (const auto& v : values) row += (row.empty() ? "" : ",") + fmt::format("{}", v.get<double>() * scale);
-    write_text_atomic(path("stats/" + file + ".csv"), row + "\n");
-  };
-  for (const std::string& name : kLossSeries) write_row(name, history_.at(name), 1.0);
-  for (const EpochMetric& m : opt_.metrics) {
-    write_row(m.csv_name, history_.at(m.csv_name), m.stats_scale);
-    if (!m.reference_stats.empty()) write_row(m.reference_stats, history_.at(m.csv_name), m.stats_scale);
-  }
-  nlohmann::json x = nlohmann::json::array();
-  for (size_t e = 1; e <= history_.at("d_losses").size(); ++e) x.push_back(static_cast<double>(e));
-  write_row("x", x, 1.0);
-  // One file per adaptive parameter and layer, its mean over the features each epoch.
-  const auto params = [&](const std::vector<AdaptiveLayer>& layers, const char* net, const char* file_net) {
-    for (const AdaptiveLayer& l : layers)
-      for (const nn::ParamStats& s : l.layer->stats()) {
-        const auto it = history_.find(fmt::format("{}.{}.{}.mean", net, l.name, s.name));
-        if (it != history_.end()) write_row(fmt::format("{}_{}_{}", file_net, s.name, l.index), *it, 1.0);
-      }
-  };
-  params(model_.generator_adaptive(), "G", "Gen");
-  params(model_.discriminator_adaptive(), "D", "Dis");
-  // metrics.csv: one row per epoch, every recorded series as a column.
-  std::vector<std::string> columns;
-  for (auto it = history_.begin(); it != history_.end(); ++it) columns.push_back(it.key());
-  std::string csv = "epoch";
-  for (const auto& c : columns) csv += "," + c;
-  csv += "\n";
-  const size_t epochs = history_.at("d_losses").size();
-  for (size_t e = 0; e < epochs; ++e) {
-    csv += std::to_string(e + 1);
-    for (const auto& c : columns) {
-      const auto& col = history_.at(c);
-      csv += "," + (e < col.size() ? fmt::format("{}", col[e].get<double>()) : std::string());
-    }
-    csv += "\n";
-  }
-  write_text_atomic(path("metrics.csv"), csv);
-  if (!data::plots_available()) return;  // the apps said so once at start
-  fs::create_directories(path("graphics"));
-  const auto values = [&](const char* key) { return history_.at(key).get<std::vector<double>>(); };
-  data::plot_series(path("graphics/losses.png"), "losses per epoch " + opt_.label,
-                    {{"d_loss", values("d_losses"), 200, 40, 40}, {"g_loss", values("g_losses"), 40, 90, 200}},
-                    "epoch");
 }
 
 RunOutcome AdversarialTrainer::run() {
@@ -612,7 +212,7 @@ RunOutcome AdversarialTrainer::run() {
   } else {
     open_event_log(false);
     history_ = nlohmann::json::object();
-    for (const std::string& s : kLossSeries) history_[s] = nlohmann::json::array();
+    for (const std::string& s : trainer_detail::loss_series()) history_[s] = nlohmann::json::array();
     for (const EpochMetric& m : opt_.metrics) history_[m.csv_name] = nlohmann::json::array();
   }
 
@@ -712,12 +312,6 @@ RunOutcome AdversarialTrainer::run() {
   }
   write_completion_marker(opt_.epochs);
   return RunOutcome::completed;
-}
-
-void AdversarialTrainer::write_completion_marker(int epochs) const {
-  nlohmann::json config = opt_.config;
-  config["completed_epochs"] = epochs;
-  write_text_atomic(path("config.json"), config.dump(2) + "\n");
 }
 
 }  // namespace aafgan::models

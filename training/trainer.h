@@ -19,6 +19,7 @@
 #include "experiment/experiment.h"
 #include "models/gan.h"
 #include "training/run_event_log.h"
+#include "training/trainer_schedule.h"
 #include "models/training_data.h"
 
 namespace aafgan::models {
@@ -46,7 +47,7 @@ struct TrainOptions {
   int epochs = 100;
   int64_t batch_size = 100;
   double lr = 1e-3, beta1 = 0.5, beta2 = 0.999, eps = 1e-8;
-  double lr_decay_rate = 1.0;  // × after each epoch (0-based) < lr_decay_until
+  double lr_decay_rate = 1.0;  // × after each epoch (0-based) < lr_decay_until (training/trainer_schedule.h)
   int lr_decay_until = 0;
   int freeze_epoch = -1;  // activation parameters stop learning from the end of this epoch (1-based)
   double real_target = 0.9;
@@ -111,36 +112,45 @@ class AdversarialTrainer {
   bool replaying_graph() const { return graph_.ready(); }
 
  private:
+  // trainer.cpp: the run and each epoch's end.
   bool cancelled() const { return opt_.cancel && opt_.cancel->load(); }
+  void end_of_epoch(int epoch, double seconds, const nlohmann::json& sums);
+  // The per-epoch metrics not yet in the history after `epochs_done` epochs, then a checkpoint.
+  void epoch_metrics(int epochs_done);
+  void freeze_activations();
+  std::string path(const std::string& rel) const;
+
+  // trainer_step.cpp: the step and its CUDA graph.
   void prepare_step_buffers(int64_t n);
   void stage_onehot(Tensor& dst, const std::vector<int32_t>& labels);
   void step_body();
   bool try_capture();
   void drop_graph();
   void restart_stats(const nlohmann::json& partial);
-  void save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial);
-  bool load_checkpoint(int& epoch, int64_t& next_batch, nlohmann::json& partial);
-  void end_of_epoch(int epoch, double seconds, const nlohmann::json& sums);
-  // The per-epoch metrics not yet in the history after `epochs_done` epochs, then a checkpoint.
-  void epoch_metrics(int epochs_done);
-  static nlohmann::json fresh_partial();
-  void write_outputs() const;
-  void write_sample_grid(int epoch);
-  // The TensorBoard log of this start: continued where the checkpoint left it, or new.
-  // config.json: the run's config with the epochs it completed (grid/run_completion.h reads it).
-  void write_completion_marker(int epochs) const;
-  void open_event_log(bool resumed);
-  std::string path(const std::string& rel) const;
-  nlohmann::json settings() const;
   Tensor noise(int64_t n);
   Tensor onehot(const std::vector<int32_t>& labels) const;
   std::vector<int32_t> random_labels(int64_t n);
+
+  // trainer_checkpoint.cpp: save, and the checks and restores of a resume.
+  void save_checkpoint(int epoch, int64_t next_batch, const nlohmann::json& partial);
+  bool load_checkpoint(int& epoch, int64_t& next_batch, nlohmann::json& partial);
+  static nlohmann::json fresh_partial();
+  nlohmann::json settings() const;
+
+  // trainer_outputs.cpp: the files of the run folder.
+  void write_outputs() const;
+  void write_sample_grid(int epoch);
+  // config.json: the run's config with the epochs it completed (grid/run_completion.h reads it).
+  void write_completion_marker(int epochs) const;
+  // The TensorBoard log of this start: continued where the checkpoint left it, or new.
+  void open_event_log(bool resumed);
 
   GanModel& model_;
   const TrainingData& data_;
   TrainOptions opt_;
   DType dtype_;
   std::shared_ptr<Generator> dropout_gen_;
+  TrainSchedule schedule_;  // of opt_: the lr decay and the freeze
   Generator noise_gen_, label_gen_;
   std::unique_ptr<optim::Adam> opt_g_, opt_d_;
   StepValues last_;         // of the last step read back

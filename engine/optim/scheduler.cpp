@@ -14,12 +14,6 @@ void LRScheduler::set_last_epoch(int epoch) {
   opt_->set_lr(lr_at(epoch));
 }
 
-ExponentialLR::ExponentialLR(Optimizer& opt, double gamma) : LRScheduler(opt), gamma_(gamma) {
-  AAFGAN_CHECK(std::isfinite(gamma) && gamma >= 0, "ExponentialLR: invalid gamma {}", gamma);
-}
-
-double ExponentialLR::lr_at(int epoch) const { return base_lr() * std::pow(gamma_, static_cast<double>(epoch)); }
-
 StepLR::StepLR(Optimizer& opt, int step_size, double gamma) : LRScheduler(opt), step_size_(step_size), gamma_(gamma) {
   AAFGAN_CHECK(step_size > 0, "StepLR: step_size must be positive, got {}", step_size);
   AAFGAN_CHECK(std::isfinite(gamma) && gamma >= 0, "StepLR: invalid gamma {}", gamma);

@@ -1,5 +1,6 @@
 #pragma once
-// Learning-rate schedules, stepped once per epoch after the optimizer (as in PyTorch).
+// Learning-rate schedules, stepped once per epoch after the optimizer (as in PyTorch): the MNIST
+// classifier's StepLR.
 #include "engine/optim/optimizer.h"
 
 namespace aafgan::optim {
@@ -29,16 +30,6 @@ class LRScheduler {
   Optimizer* opt_;
   double base_lr_;
   int last_epoch_ = 0;
-};
-
-// lr = base_lr · gamma^epoch.
-class ExponentialLR : public LRScheduler {
- public:
-  ExponentialLR(Optimizer& opt, double gamma);
-  double lr_at(int epoch) const override;
-
- private:
-  double gamma_;
 };
 
 // lr = base_lr · gamma^⌊epoch / step_size⌋.
