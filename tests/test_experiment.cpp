@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/model_folder_name.h"
 #include "models/experiment.h"
 
 using namespace aafgan;
@@ -131,6 +132,10 @@ TEST_CASE("experiment: run_dir_name follows the reference layout") {
   CHECK(run_dir_name({"default", "default", "MiDA", "default"}) == "output_GMiDA");
   CHECK(run_dir_name({"default", "default", "default", "Mish"}) == "output_DMish");
   CHECK(run_dir_name({"BHSA", "BHANA", "SHReLU", "MiDA"}) == "output_DMiDA_GSHReLU_Dis_BHANA_Gen_BHSA");
+  // The report reads back what the apps write.
+  const auto parts = parse_model_folder(run_dir_name({"BHSA", "BHANA", "SHReLU", "MiDA"}));
+  REQUIRE(parts);
+  CHECK(*parts == ModelFolderParts{"MiDA", "SHReLU", "BHANA", "BHSA"});
 }
 
 TEST_CASE("experiment: model names are validated with the valid names listed") {
