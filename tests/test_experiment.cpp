@@ -15,10 +15,13 @@
 #include "engine/error.h"
 #include "engine/model_folder_name.h"
 #include "models/experiment.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::models;
 using json = nlohmann::json;
+using aafgan::testing::contains;
+using aafgan::testing::error_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,16 +54,6 @@ class TempDir {
   fs::path path_;
 };
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected an aafgan::Error");
-  return "";
-}
-
 // The main MNIST key, changed by `edit`, written to a file and loaded: the load's error message.
 std::string mnist_error(const TempDir& dir, const std::function<void(json&)>& edit) {
   json doc = read_json(kMnist);
@@ -71,8 +64,6 @@ std::string mnist_error(const TempDir& dir, const std::function<void(json&)>& ed
   CHECK(msg.find(kMainKey) != std::string::npos);
   return msg;
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::vector<std::string> strings(std::initializer_list<const char*> l) { return {l.begin(), l.end()}; }
 
