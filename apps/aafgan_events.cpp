@@ -55,12 +55,8 @@ std::string describe(const aafgan::tfevents::Summary::Value& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (base/std_descriptors.h).
-  if (!aafgan::ensure_std_descriptors()) {
-    std::perror("cannot open /dev/null for a closed standard input, output or error");
-    return 1;
-  }
+  // First of all: a closed 0-2 would be taken by the next file opened (base/std_descriptors.h).
+  if (!aafgan::std_descriptors_ready()) return 1;
   CLI::App app{"Prints the values of TensorBoard event files, one per line (step, tag, value).", "aafgan_events"};
   std::vector<std::string> paths;
   std::vector<std::string> skip;

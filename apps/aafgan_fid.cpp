@@ -95,12 +95,8 @@ Side load_side(const std::string& path, FidInception& net, const Options& o, con
 }  // namespace
 
 int main(int argc, char** argv) {
-  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (base/std_descriptors.h).
-  if (!aafgan::ensure_std_descriptors()) {
-    std::perror("cannot open /dev/null for a closed standard input, output or error");
-    return 1;
-  }
+  // First of all: a closed 0-2 would be taken by the next file opened (base/std_descriptors.h).
+  if (!aafgan::std_descriptors_ready()) return 1;
   CLI::App app{"FID (and KID) between two folders of images with pytorch-fid's Inception network.\n"
                "Weights: tools/convert_fid_weights.py pt_inception-2015-12-05-6726825d.pth FILE"};
   app.option_defaults()->always_capture_default();

@@ -18,12 +18,8 @@
 using namespace aafgan::report;
 
 int main(int argc, char** argv) {
-  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (base/std_descriptors.h).
-  if (!aafgan::ensure_std_descriptors()) {
-    std::perror("cannot open /dev/null for a closed standard input, output or error");
-    return 1;
-  }
+  // First of all: a closed 0-2 would be taken by the next file opened (base/std_descriptors.h).
+  if (!aafgan::std_descriptors_ready()) return 1;
   CLI::App app{"Aggregates an experiment folder (EXPERIMENT_DIR/output…/<seed index>/) over seeds into report.html, "
                "summary.csv, summary.md and runs.csv (see docs/report.md).",
                "aafgan_report"};

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "apps/common/gan_app.h"
+#include "apps/common/gan_main.h"
 #include "base/std_descriptors.h"
 #include "models/dcgan.h"
 #include "metrics/fid_reference.h"
@@ -17,12 +17,8 @@
 using namespace aafgan;
 
 int main(int argc, char** argv) {
-  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (base/std_descriptors.h).
-  if (!aafgan::ensure_std_descriptors()) {
-    std::perror("cannot open /dev/null for a closed standard input, output or error");
-    return 1;
-  }
+  // First of all: a closed 0-2 would be taken by the next file opened (base/std_descriptors.h).
+  if (!aafgan::std_descriptors_ready()) return 1;
   CLI::App app{"DCGAN on CelebA 64×64 (or any image folder, MNIST, random images) with adaptive activation "
                "functions (gan-protocol.md §2).\nA comma list in --gen/--dis/--gen-hidden/--dis-hidden runs a grid; "
                "rerunning a command resumes it."};
@@ -55,16 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--fid-stats-cache", fid.stats_cache,
                  "keep the real images' FID statistics (and KID features) in FILE: computed on first use, read "
                  "afterwards; refused if made for other weights or images");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-
-  try {
-    const models::Experiment e = apps::resolve_experiment(app, o, models::celeba_defaults());
-    const Device device = apps::resolve_device(o);  // after --threads: it reports the GEMM threads
-
+  return apps::gan_main(app, argc, argv, "celeba_dcgan", o, models::celeba_defaults(),
+                        [&](const models::Experiment& e, Device device) {
     d.dir = o.data_dir;
     d.max_images = o.max_images;
     const models::ImageTrainingData data = models::load_image_training_data(d);
@@ -74,12 +62,7 @@ int main(int argc, char** argv) {
     cb.make_model = [&e, channels](const models::RunSpec& run, DType dtype, Generator& init,
                                    std::shared_ptr<Generator>) -> std::unique_ptr<models::GanModel> {
       models::DcGanSpec spec;
-      spec.gen = run.models.gen;
-      spec.dis = run.models.dis;
-      spec.gen_hidden = run.models.gen_hidden;
-      spec.dis_hidden = run.models.dis_hidden;
-      spec.gen_initializers = e.gen_initializers;
-      spec.dis_initializers = e.dis_initializers;
+      apps::set_run_models(spec, run, e);
       spec.gen_init_weights = e.gen_init_weights;
       spec.dis_init_weights = e.dis_init_weights;
       spec.gen_hidden_slope = e.gen_hidden_slope;
@@ -102,8 +85,5 @@ int main(int argc, char** argv) {
     cb.grid_cols = side;
     cb.grid_column_major = false;
     return apps::run_grid(e, o, data, cb, device);
-  } catch (const std::exception& ex) {
-    fmt::print(stderr, "celeba_dcgan: {}\n", ex.what());
-    return 1;
-  }
+  });
 }

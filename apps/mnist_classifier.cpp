@@ -79,12 +79,8 @@ CLI::Validator in_half_open(double low, double high, const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (base/std_descriptors.h).
-  if (!aafgan::ensure_std_descriptors()) {
-    std::perror("cannot open /dev/null for a closed standard input, output or error");
-    return 1;
-  }
+  // First of all: a closed 0-2 would be taken by the next file opened (base/std_descriptors.h).
+  if (!aafgan::std_descriptors_ready()) return 1;
   CLI::App app{
       "Trains the reference MNIST CNN (PyTorch's examples/mnist: two 3x3 convolutions, max-pool, dropout, two "
       "linear layers; Adadelta with StepLR) and saves its weights for `mnist_condgan --classifier`.\n"

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "apps/common/gan_app.h"
+#include "apps/common/gan_main.h"
 #include "data/mnist.h"
 #include "base/std_descriptors.h"
 #include "metrics/classifier_cache.h"
@@ -20,12 +20,8 @@ using namespace aafgan;
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
-  // First of all: a closed 0-2 would be taken by the next file opened, and output meant for the
-  // terminal would land in it (base/std_descriptors.h).
-  if (!aafgan::ensure_std_descriptors()) {
-    std::perror("cannot open /dev/null for a closed standard input, output or error");
-    return 1;
-  }
+  // First of all: a closed 0-2 would be taken by the next file opened (base/std_descriptors.h).
+  if (!aafgan::std_descriptors_ready()) return 1;
   CLI::App app{"Conditional MLP GAN on MNIST with adaptive activation functions (gan-protocol.md §1).\n"
                "A comma list in --gen/--dis/--gen-hidden/--dis-hidden runs a grid; rerunning a command resumes it."};
   app.option_defaults()->always_capture_default();
@@ -45,16 +41,8 @@ int main(int argc, char** argv) {
   app.add_flag("--parzen", parzen,
                "each epoch, the Parzen-window log-likelihood of held-out digits under GENERATE_N_IN_CSV generated "
                "ones (stats/parzen_log_likelihood.csv; the config's ENABLE_PARZEN_LL_METRIC turns it on too)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-
-  try {
-    const models::Experiment e = apps::resolve_experiment(app, o, models::mnist_defaults());
-    const Device device = apps::resolve_device(o);  // after --threads: it reports the GEMM threads
-
+  return apps::gan_main(app, argc, argv, "mnist_condgan", o, models::mnist_defaults(),
+                        [&](const models::Experiment& e, Device device) {
     const std::string dir = data::find_mnist_dir(o.data_dir);
     const bool has_train = data::has_mnist_split(dir, "train");
     data::MnistSplit split = data::load_mnist_split(dir, has_train ? "train" : "t10k");
@@ -78,12 +66,7 @@ int main(int argc, char** argv) {
     cb.make_model = [&e](const models::RunSpec& run, DType dtype, Generator& init,
                          std::shared_ptr<Generator> dropout_gen) -> std::unique_ptr<models::GanModel> {
       models::MnistGanSpec spec;
-      spec.gen = run.models.gen;
-      spec.dis = run.models.dis;
-      spec.gen_hidden = run.models.gen_hidden;
-      spec.dis_hidden = run.models.dis_hidden;
-      spec.gen_initializers = e.gen_initializers;
-      spec.dis_initializers = e.dis_initializers;
+      apps::set_run_models(spec, run, e);
       spec.leaky_slope = e.dis_hidden_slope;
       spec.noise_size = e.noise_size;
       return std::make_unique<models::MnistCondGan>(spec, init, std::move(dropout_gen), dtype);
@@ -94,8 +77,5 @@ int main(int argc, char** argv) {
     cb.grid_cols = 10;
     cb.grid_column_major = true;
     return apps::run_grid(e, o, data, cb, device);
-  } catch (const std::exception& ex) {
-    fmt::print(stderr, "mnist_condgan: {}\n", ex.what());
-    return 1;
-  }
+  });
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace aafgan {
 
@@ -24,6 +25,12 @@ bool ensure_std_descriptors() noexcept {
     }
   }
   return true;
+}
+
+bool std_descriptors_ready() noexcept {
+  if (ensure_std_descriptors()) return true;
+  std::perror("cannot open /dev/null for a closed standard input, output or error");
+  return false;
 }
 
 }  // namespace aafgan

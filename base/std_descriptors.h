@@ -10,4 +10,8 @@ namespace aafgan {
 // opened: the caller must not go on, since its next file would take that number.
 bool ensure_std_descriptors() noexcept;
 
+// The apps' first line of main(): ensure_std_descriptors, saying on stderr why it failed
+// (perror). False: exit 1 at once.
+bool std_descriptors_ready() noexcept;
+
 }  // namespace aafgan

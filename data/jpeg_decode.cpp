@@ -1,47 +1,16 @@
 #include "data/jpeg_decode.h"
 
-// jpeglib.h needs size_t and FILE declared before it.
-#include <cstddef>
-#include <cstdio>
-
-#include <jpeglib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <csetjmp>
 #include <cstring>
 
+#include "data/jpeg_error.h"
 #include "base/error.h"
 
 namespace aafgan::data {
 
 namespace {
-
-// libjpeg's default error handler prints and calls exit(). Ours formats the message and
-// longjmps back into JpegDecoder::Impl::run, which unwinds libjpeg's state; only then is a C++
-// exception thrown, so no exception ever crosses libjpeg's C frames.
-struct ErrorManager {
-  jpeg_error_mgr pub;  // first member: libjpeg hands back a jpeg_error_mgr*
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-[[noreturn]] void jump_with_message(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
-
-void on_error(j_common_ptr cinfo) { jump_with_message(cinfo); }
-
-// Level -1 is a warning (corrupt data libjpeg could paper over, e.g. a truncated file padded
-// with a fake EOI): for a training set that is a damaged image, so it is an error too. Levels
-// >= 0 are trace messages, ignored.
-void on_message(j_common_ptr cinfo, int level) {
-  if (level < 0) jump_with_message(cinfo);
-}
-
-void no_output(j_common_ptr) {}
 
 // Limits a hostile header's allocation (a 65535×65535 image would need 12 GiB).
 constexpr int64_t kMaxDecodedPixels = int64_t{1} << 28;
@@ -75,7 +44,7 @@ bool looks_like_jpeg(const uint8_t* data, size_t size) {
 
 struct JpegDecoder::Impl {
   jpeg_decompress_struct cinfo;
-  ErrorManager err;
+  JpegErrorManager err;
   std::vector<JSAMPROW> rows;
   std::vector<uint8_t> cmyk;  // 4-channel rows of a CMYK/YCCK file before conversion
   bool is_cmyk = false;
@@ -83,11 +52,8 @@ struct JpegDecoder::Impl {
 
   Impl() {
     std::memset(&cinfo, 0, sizeof cinfo);
-    cinfo.err = jpeg_std_error(&err.pub);
-    err.pub.error_exit = on_error;
-    err.pub.emit_message = on_message;
-    err.pub.output_message = no_output;
-    err.message[0] = '\0';
+    // For a training set a damaged image is an error, even where libjpeg could paper over it.
+    cinfo.err = install_jpeg_errors(err, JpegWarnings::fail);
     if (setjmp(err.jump)) fail("cannot create a JPEG decompressor: {}", err.message);
     jpeg_create_decompress(&cinfo);
     // libjpeg's own working memory (progressive files buffer whole coefficient planes): capped,

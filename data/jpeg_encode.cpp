@@ -1,9 +1,5 @@
 #include "data/jpeg_encode.h"
 
-#include <cstddef>
-#include <cstdio>
-
-#include <jpeglib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/jpeg_error.h"
 #include "base/durable_file.h"
 #include "base/error.h"
 
@@ -19,23 +16,9 @@ namespace aafgan::data {
 
 namespace {
 
-struct EncodeErrorManager {
-  jpeg_error_mgr pub;  // first member: libjpeg hands back a jpeg_error_mgr*
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-[[noreturn]] void on_encode_error(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<EncodeErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
-
-void no_output(j_common_ptr) {}
-
 // The libjpeg part, with nothing but plain data across the setjmp. On failure returns false
 // with err->message set; *out (malloc'ed by libjpeg) must be freed by the caller either way.
-bool compress(jpeg_compress_struct* cinfo, EncodeErrorManager* err, int width, int height, int channels,
+bool compress(jpeg_compress_struct* cinfo, JpegErrorManager* err, int width, int height, int channels,
               const uint8_t* pixels, const JpegEncodeOptions* options, unsigned char** out, unsigned long* out_size) {
   if (setjmp(err->jump)) {
     jpeg_destroy_compress(cinfo);
@@ -78,10 +61,8 @@ std::vector<uint8_t> encode_jpeg(int width, int height, int channels, const uint
   AAFGAN_CHECK(pixels != nullptr, "encode_jpeg: no pixel data");
   jpeg_compress_struct cinfo;
   std::memset(&cinfo, 0, sizeof cinfo);
-  EncodeErrorManager err;
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = on_encode_error;
-  err.pub.output_message = no_output;
+  JpegErrorManager err;
+  cinfo.err = install_jpeg_errors(err, JpegWarnings::ignore);
   unsigned char* buffer = nullptr;
   unsigned long size = 0;
   const bool ok = compress(&cinfo, &err, width, height, channels, pixels, &options, &buffer, &size);

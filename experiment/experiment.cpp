@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "base/model_folder_name.h"
 #include "experiment/config_file.h"
 #include "experiment/config_reader.h"
 #include "experiment/experiment_keys.h"
@@ -121,12 +122,7 @@ bool ModelChoice::operator==(const ModelChoice& o) const {
 }
 
 std::string run_dir_name(const ModelChoice& m) {
-  std::string s = "output";
-  if (m.dis_hidden != "default") s += "_D" + m.dis_hidden;
-  if (m.gen_hidden != "default") s += "_G" + m.gen_hidden;
-  if (m.dis != "default") s += "_Dis_" + m.dis;
-  if (m.gen != "default") s += "_Gen_" + m.gen;
-  return s;
+  return model_folder_name(ModelFolderParts{m.dis_hidden, m.gen_hidden, m.dis, m.gen});
 }
 
 Experiment mnist_defaults() {

@@ -30,7 +30,8 @@ struct ModelChoice {
 };
 
 // The reference layout `output[_D<dis_hidden>][_G<gen_hidden>][_Dis_<dis>][_Gen_<gen>]`, a part
-// present only when not "default"; existing analysis scripts parse these names.
+// present only when not "default"; existing analysis scripts and the report parse these names
+// (base/model_folder_name.h).
 std::string run_dir_name(const ModelChoice& m);
 
 // The fixed network of each app; the layer lists of a config are checked against it.

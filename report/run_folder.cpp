@@ -33,46 +33,6 @@ std::string first_line(const fs::path& file) {
 
 }  // namespace
 
-std::optional<ModelParts> parse_model_folder(const std::string& name) {
-  if (name.compare(0, 6, "output") != 0) return std::nullopt;
-  ModelParts p;
-  std::string rest = name.substr(6);
-  // The parts come in this order, each at most once; values hold no '_'.
-  int stage = 0;
-  while (!rest.empty()) {
-    struct Tag {
-      const char* prefix;
-      std::string ModelParts::*field;
-    };
-    static const Tag tags[] = {{"_D", &ModelParts::dis_hidden}, {"_G", &ModelParts::gen_hidden},
-                               {"_Dis_", &ModelParts::dis}, {"_Gen_", &ModelParts::gen}};
-    int matched = -1;
-    for (int t = 3; t >= 0; --t)  // longest prefixes first: "_Dis_" before "_D"
-      if (rest.compare(0, std::string(tags[t].prefix).size(), tags[t].prefix) == 0) {
-        matched = t;
-        break;
-      }
-    if (matched < stage) return std::nullopt;
-    const size_t len = std::string(tags[matched].prefix).size();
-    const size_t end = rest.find('_', len);
-    const std::string value = rest.substr(len, end == std::string::npos ? std::string::npos : end - len);
-    if (value.empty()) return std::nullopt;
-    p.*(tags[matched].field) = value;
-    rest = end == std::string::npos ? "" : rest.substr(end);
-    stage = matched + 1;
-  }
-  return p;
-}
-
-std::string model_folder_name(const ModelParts& m) {
-  std::string s = "output";
-  if (m.dis_hidden != "default") s += "_D" + m.dis_hidden;
-  if (m.gen_hidden != "default") s += "_G" + m.gen_hidden;
-  if (m.dis != "default") s += "_Dis_" + m.dis;
-  if (m.gen != "default") s += "_Gen_" + m.gen;
-  return s;
-}
-
 const char* state_name(RunState s) {
   switch (s) {
     case RunState::complete: return "complete";

@@ -5,24 +5,19 @@
 // (its first line is the reason), neither = in progress (or stopped; resumable from
 // model_checkpoints/last.ckpt). A run whose tables cannot be read is `unreadable`: reported with
 // the error and left out of every statistic, the other runs are still read.
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/model_folder_name.h"
 #include "report/csv_table.h"
 
 namespace aafgan::report {
 
-// The four activation choices a model folder's name encodes ("default" when absent).
-struct ModelParts {
-  std::string dis_hidden = "default", gen_hidden = "default", dis = "default", gen = "default";
-  bool operator==(const ModelParts& o) const {
-    return dis_hidden == o.dis_hidden && gen_hidden == o.gen_hidden && dis == o.dis && gen == o.gen;
-  }
-};
-// nullopt when `name` is not a model folder name (`output`, `output_DMiDA_GMish`, `output_Gen_BHSA`, …).
-std::optional<ModelParts> parse_model_folder(const std::string& name);
-std::string model_folder_name(const ModelParts& parts);
+// The four activation choices a model folder's name encodes; the naming rule is the apps' own
+// (base/model_folder_name.h).
+using ModelParts = ModelFolderParts;
+using aafgan::model_folder_name;
+using aafgan::parse_model_folder;
 
 enum class RunState { complete, in_progress, failed, unreadable };
 const char* state_name(RunState s);  // "complete", "in progress", "failed", "unreadable"

@@ -25,6 +25,13 @@ struct GradcheckOptions {
 // A random f64 tensor for use as an input (values in [low, high)).
 Tensor random_input(const Shape& shape, uint64_t seed, double low = -1.0, double high = 1.0);
 
+// random_input that requires a gradient: a leaf of the tape.
+inline Tensor leaf(const Shape& shape, uint64_t seed, double low = -1.0, double high = 1.0) {
+  Tensor t = random_input(shape, seed, low, high);
+  t.set_requires_grad(true);
+  return t;
+}
+
 // `inputs` are float64 tensors; those with requires_grad are checked. For dtype f64 the
 // analytic gradient of sum(fn(inputs) ⊙ R) (R a fixed random projection) is compared with
 // central differences. For f32 the op runs on float32 copies and its gradient is compared

@@ -7,15 +7,10 @@
 
 using namespace aafgan;
 using aafgan::testing::gradcheck;
+using aafgan::testing::leaf;
 using aafgan::testing::random_input;
 
 namespace {
-
-Tensor leaf(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Tensor t = random_input(s, seed, lo, hi);
-  t.set_requires_grad(true);
-  return t;
-}
 
 // Training mode with fresh running buffers at every call: the harness evaluates the op many
 // times, and each call would otherwise drift the statistics (harmless here, but confusing).

@@ -18,6 +18,9 @@
 
 #include "kernels/memory/block_pool.h"
 #include "kernels/memory/size_classes.h"
+#include "tests/test_helpers.h"
+
+using aafgan::testing::contains;
 
 namespace {
 
@@ -123,8 +126,6 @@ std::string message_of(F&& f) {
   }
   return "";
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -12,10 +12,12 @@
 #include "base/error.h"
 #include "experiment/experiment.h"
 #include "tests/temp_dir.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::models;
 using json = nlohmann::json;
+using aafgan::testing::contains;
 
 namespace {
 
@@ -56,8 +58,6 @@ std::string load_error(const std::string& path) {
   CHECK(msg.size() < 600);
   return msg;
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

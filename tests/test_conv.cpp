@@ -18,15 +18,10 @@ using namespace aafgan;
 using aafgan::testing::distinct_leaf;
 using aafgan::testing::expect_error;
 using aafgan::testing::gradcheck;
+using aafgan::testing::leaf;
 using aafgan::testing::random_input;
 
 namespace {
-
-Tensor leaf(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Tensor t = random_input(s, seed, lo, hi);
-  t.set_requires_grad(true);
-  return t;
-}
 
 Conv2dParams params(int sh, int sw, int ph, int pw, int oph = 0, int opw = 0) {
   Conv2dParams p;

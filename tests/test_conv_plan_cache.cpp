@@ -9,6 +9,9 @@
 #include <string>
 
 #include "kernels/cuda/conv_plan_cache.h"
+#include "tests/test_helpers.h"
+
+using aafgan::testing::contains;
 
 namespace {
 
@@ -52,8 +55,6 @@ std::string miss_message(const kc::ConvPlanCache<FakePlan>& cache, const kc::Con
   }
   return "";
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -26,6 +26,7 @@
 #include "tests/temp_dir.h"
 
 using namespace aafgan;
+using aafgan::testing::leaf;
 using aafgan::testing::random_input;
 
 namespace {
@@ -88,12 +89,6 @@ void agree(const std::string& what, const Fn& fn, const std::vector<Tensor>& inp
     for (size_t k = 0; k < c.grads.size(); ++k)
       check_close(tag + " gradient of input " + std::to_string(k), c.grads[k], g.grads[k], rtol);
   }
-}
-
-Tensor leaf(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Tensor t = random_input(s, seed, lo, hi);
-  t.set_requires_grad(true);
-  return t;
 }
 
 }  // namespace

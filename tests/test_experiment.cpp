@@ -16,10 +16,14 @@
 #include "experiment/experiment.h"
 #include "training/trainer.h"
 #include "training/trainer_schedule.h"
+#include "base/model_folder_name.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::models;
 using json = nlohmann::json;
+using aafgan::testing::contains;
+using aafgan::testing::error_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -55,16 +59,6 @@ class TempDir {
   fs::path path_;
 };
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected an aafgan::Error");
-  return "";
-}
-
 // The main MNIST key, changed by `edit`, written to a file and loaded: the load's error message.
 std::string mnist_error(const TempDir& dir, const std::function<void(json&)>& edit) {
   json doc = read_json(kMnist);
@@ -75,8 +69,6 @@ std::string mnist_error(const TempDir& dir, const std::function<void(json&)>& ed
   CHECK(msg.find(kMainKey) != std::string::npos);
   return msg;
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::vector<std::string> strings(std::initializer_list<const char*> l) { return {l.begin(), l.end()}; }
 
@@ -136,6 +128,10 @@ TEST_CASE("experiment: run_dir_name follows the reference layout") {
   CHECK(run_dir_name({"default", "default", "MiDA", "default"}) == "output_GMiDA");
   CHECK(run_dir_name({"default", "default", "default", "Mish"}) == "output_DMish");
   CHECK(run_dir_name({"BHSA", "BHANA", "SHReLU", "MiDA"}) == "output_DMiDA_GSHReLU_Dis_BHANA_Gen_BHSA");
+  // The report reads back what the apps write.
+  const auto parts = parse_model_folder(run_dir_name({"BHSA", "BHANA", "SHReLU", "MiDA"}));
+  REQUIRE(parts);
+  CHECK(*parts == ModelFolderParts{"MiDA", "SHReLU", "BHANA", "BHSA"});
 }
 
 TEST_CASE("experiment: model names are validated with the valid names listed") {

@@ -16,10 +16,13 @@
 #include "experiment/experiment_keys.h"
 #include "training/trainer.h"
 #include "tests/temp_dir.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::models;
 using json = nlohmann::json;
+using aafgan::testing::contains;
+using aafgan::testing::error_of;
 
 namespace {
 
@@ -31,17 +34,6 @@ json read_json(const std::string& path) {
   REQUIRE(in);
   return json::parse(in);
 }
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // Valid values of a key worth trying, to find one that differs from the current value.
 std::vector<json> candidates(const ExperimentKey& k, const Experiment& e) {

@@ -2,6 +2,7 @@
 // Small helpers several test files share.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,33 @@ void expect_error(const char* what, Fn fn, const std::string& mentions) {
   } catch (const Error& e) {
     const std::string msg = e.what();
     CHECK_MESSAGE(msg.find(mentions) != std::string::npos, what << ": message '" << msg << "' lacks '" << mentions << "'");
+  }
+}
+
+// Whether `s` holds `part`.
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// The message of the aafgan::Error that fn() throws; a failed test when it throws none.
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  FAIL("expected an aafgan::Error");
+  return "";
+}
+
+// fn() must throw an aafgan::Error whose message contains every one of `parts`.
+template <typename Fn>
+void check_error(Fn&& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    FAIL("no error was thrown");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    for (const std::string& p : parts) CHECK(msg.find(p) != std::string::npos);
   }
 }
 

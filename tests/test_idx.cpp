@@ -24,11 +24,13 @@
 #include "data/idx.h"
 #include "data/mnist.h"
 #include "base/error.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::data;
 namespace fs = std::filesystem;
 using aafgan::testing::TempDir;
+using aafgan::testing::check_error;
 
 namespace {
 
@@ -65,19 +67,6 @@ long peak_rss_kib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
-}
-
-// Runs `fn`, expecting an aafgan::Error whose message contains every one of `parts`.
-template <typename Fn>
-void check_error(Fn&& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL("no error was thrown");
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    INFO(msg);
-    for (const std::string& p : parts) CHECK(msg.find(p) != std::string::npos);
-  }
 }
 
 }  // namespace

@@ -33,11 +33,13 @@
 #include "data/png_writer.h"
 #include "base/error.h"
 #include "tests/temp_dir.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::data;
 namespace fs = std::filesystem;
 using aafgan::testing::TempDir;
+using aafgan::testing::check_error;
 
 namespace {
 
@@ -132,19 +134,6 @@ double max_border_share(const ImageDataset& ds, int64_t i, Rgb inside, Rgb borde
 }
 
 std::vector<uint8_t> dataset_bytes(const ImageDataset& ds) { return std::vector<uint8_t>(ds.data(), ds.data() + ds.bytes()); }
-
-// Runs `fn`, expecting an aafgan::Error whose message contains every one of `parts`.
-template <typename Fn>
-void check_error(Fn&& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL("no error was thrown");
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    INFO(msg);
-    for (const std::string& p : parts) CHECK(msg.find(p) != std::string::npos);
-  }
-}
 
 ImageLoadOptions with_threads(int threads) {
   ImageLoadOptions o;

@@ -19,16 +19,10 @@ using namespace aafgan;
 using aafgan::testing::distinct_leaf;
 using aafgan::testing::expect_error;
 using aafgan::testing::gradcheck;
-using aafgan::testing::random_input;
+using aafgan::testing::leaf;
 using nlohmann::json;
 
 namespace {
-
-Tensor leaf(const Shape& s, uint64_t seed) {
-  Tensor t = random_input(s, seed);
-  t.set_requires_grad(true);
-  return t;
-}
 
 
 

@@ -14,10 +14,12 @@
 #include "base/json_limits.h"
 #include "grid/run_claim.h"
 #include "tests/temp_dir.h"
+#include "tests/test_helpers.h"
 
 using aafgan::Error;
 using aafgan::JsonLimits;
 using aafgan::testing::TempDir;
+using aafgan::testing::contains;
 
 namespace {
 
@@ -29,8 +31,6 @@ std::string error_of(const std::function<void()>& f) {
   }
   return "";
 }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::string nested(int levels, const std::string& leaf = "1") {
   return std::string(static_cast<size_t>(levels), '[') + leaf + std::string(static_cast<size_t>(levels), ']');

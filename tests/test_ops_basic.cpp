@@ -3,15 +3,10 @@
 
 using namespace aafgan;
 using aafgan::testing::gradcheck;
+using aafgan::testing::leaf;
 using aafgan::testing::random_input;
 
 namespace {
-
-Tensor leaf(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  Tensor t = random_input(s, seed, lo, hi);
-  t.set_requires_grad(true);
-  return t;
-}
 
 void check_binary(DType dt, const char* name, Tensor (*op)(const Tensor&, const Tensor&), double lo = -1.0) {
   // Equal shapes, a per-feature [n] parameter, a [C,H,W] parameter, a middle broadcast and a scalar.

@@ -7,15 +7,10 @@
 
 using namespace aafgan;
 using aafgan::testing::gradcheck;
+using aafgan::testing::leaf;
 using aafgan::testing::random_input;
 
 namespace {
-
-Tensor leaf(const Shape& s, uint64_t seed, double lo, double hi) {
-  Tensor t = random_input(s, seed, lo, hi);
-  t.set_requires_grad(true);
-  return t;
-}
 
 // Random magnitudes in [lo, hi] with random signs: inputs kept away from a kink at 0.
 Tensor signed_leaf(const Shape& s, uint64_t seed, double lo, double hi) {

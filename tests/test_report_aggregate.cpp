@@ -19,25 +19,16 @@
 #include "report/write_report.h"
 #include "tests/report_fixture.h"
 #include "tests/temp_dir.h"
+#include "tests/test_helpers.h"
 
 using namespace aafgan;
 using namespace aafgan::report;
 using aafgan::testing::TempDir;
+using aafgan::testing::contains;
+using aafgan::testing::error_of;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected an aafgan::Error");
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 const Model& model(const Experiment& ex, const std::string& name) {
   for (const Model& m : ex.models)

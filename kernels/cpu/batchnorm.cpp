@@ -214,15 +214,7 @@ void batch_norm_backward(int64_t n, int64_t c, int64_t s, const T* x, const T* g
   add_into(gbias, tb.get(), c);
 }
 
-#define AAFGAN_INSTANTIATE(T)                                                                                    \
-  template void batch_norm_forward_training<T>(int64_t, int64_t, int64_t, const T*, T*, const T*, const T*, T*,  \
-                                               T*, double, double, T*, T*);                                      \
-  template void batch_norm_forward_inference<T>(int64_t, int64_t, int64_t, const T*, T*, const T*, const T*,     \
-                                                const T*, const T*, double, T*, T*);                             \
-  template void batch_norm_backward<T>(int64_t, int64_t, int64_t, const T*, const T*, const T*, const T*,        \
-                                       const T*, double, bool, T*, T*, T*, WriteMode);
-AAFGAN_INSTANTIATE(float)
-AAFGAN_INSTANTIATE(double)
-#undef AAFGAN_INSTANTIATE
+AAFGAN_BATCH_NORM_KERNELS(template, float)
+AAFGAN_BATCH_NORM_KERNELS(template, double)
 
 }  // namespace aafgan::kernels::cpu

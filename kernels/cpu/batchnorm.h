@@ -11,7 +11,7 @@
 // pointers; the CUDA functions run on the context stream.
 #include <cstdint>
 
-#include "kernels/math/write_mode.h"
+#include "kernels/math/batchnorm.h"
 
 namespace aafgan::kernels::cpu {
 

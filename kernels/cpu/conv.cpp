@@ -264,23 +264,10 @@ ConvGeometry geometry(const ConvShape& s) {
   return g;
 }
 
-// The geometry of the convolution a transposed one is the transpose of: its input (the image
-// side) is our output, its output (the column side) our input.
-ConvGeometry geometry(const ConvTransposeShape& s) {
-  ConvGeometry g;
-  g.channels = s.out_channels;
-  g.kernel_h = s.kernel_h;
-  g.kernel_w = s.kernel_w;
-  g.stride_h = s.stride_h;
-  g.stride_w = s.stride_w;
-  g.pad_h = s.pad_h;
-  g.pad_w = s.pad_w;
-  g.out_h = s.in_h;
-  g.out_w = s.in_w;
-  g.height = s.out_h();
-  g.width = s.out_w();
-  return g;
-}
+// A transposed convolution is the transpose of as_conv(): its image side is our output, its
+// column side our input (as_conv's out_h() is our in_h: in_h ≥ 1 and 0 ≤ output_pad < stride,
+// which engine/ops/conv.cpp checks).
+ConvGeometry geometry(const ConvTransposeShape& s) { return geometry(s.as_conv()); }
 
 // compute(dst) writes the result to dst; accumulate mode adds it to `out` through a temporary
 // (the engine only overwrites, so simplicity wins over a beta = 1 GEMM).
@@ -359,19 +346,7 @@ void conv_transpose2d_backward_bias(const ConvTransposeShape& s, const T* gy, T*
         [&](T* dst) { bias_grad<T>(gy, s.n, g.channels, g.height * g.width, dst); });
 }
 
-#define AAFGAN_INSTANTIATE(T)                                                                                     \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, WriteMode);                 \
-  template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*, WriteMode);                     \
-  template void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, WriteMode);                   \
-  template void conv2d_backward_bias<T>(const ConvShape&, const T*, T*, WriteMode);                               \
-  template void conv_transpose2d_forward<T>(const ConvTransposeShape&, const T*, const T*, const T*, T*,          \
-                                            WriteMode);                                                           \
-  template void conv_transpose2d_backward_data<T>(const ConvTransposeShape&, const T*, const T*, T*, WriteMode);  \
-  template void conv_transpose2d_backward_filter<T>(const ConvTransposeShape&, const T*, const T*, T*,            \
-                                                    WriteMode);                                                   \
-  template void conv_transpose2d_backward_bias<T>(const ConvTransposeShape&, const T*, T*, WriteMode);
-AAFGAN_INSTANTIATE(float)
-AAFGAN_INSTANTIATE(double)
-#undef AAFGAN_INSTANTIATE
+AAFGAN_CONV_KERNELS(template, float)
+AAFGAN_CONV_KERNELS(template, double)
 
 }  // namespace aafgan::kernels::cpu

@@ -5,12 +5,11 @@
 
 #include "kernels/cpu/parallel.h"
 #include "kernels/math/image_ops.h"
+#include "kernels/math/pool.h"
 
 namespace aafgan::kernels::cpu {
 
 namespace {
-
-int64_t pooled_size(int64_t size, int64_t k, int64_t s, int64_t p) { return (size + 2 * p - k) / s + 1; }
 
 // Where each output row (or column) reads: its two source indices and their weights, from
 // bilinear_tap (PyTorch's compute_source_index_and_lambda in T, so f32 outputs round like
@@ -46,8 +45,8 @@ Taps<T> taps(int64_t in, int64_t out) {
 template <typename T>
 void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int kernel, int stride, int padding,
                         bool count_include_pad) {
-  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
-  const int64_t oh = pooled_size(h, k, s, p), ow = pooled_size(w, k, s, p);
+  const int64_t k = kernel, s = pool_stride(kernel, stride), p = padding;
+  const int64_t oh = pool_out_size(h, k, s, p), ow = pool_out_size(w, k, s, p);
   const int64_t in_plane = h * w, out_plane = oh * ow;
 
   // A window is a rectangle, so its sum is separable: sums along each row over the window's
@@ -58,7 +57,7 @@ void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, 
       c1(static_cast<size_t>(ow));
   std::vector<double> inv(static_cast<size_t>(out_plane));
   for (int64_t r = 0; r < oh; ++r) {
-    const PoolWindow win = pool_window(r, 0, k, s, p, h, w, count_include_pad);
+    const PoolWindow win = pool_window(r, int64_t{0}, k, s, p, h, w, count_include_pad);
     r0[static_cast<size_t>(r)] = win.h0;
     r1[static_cast<size_t>(r)] = win.h1;
     for (int64_t q = 0; q < ow; ++q) {
@@ -105,8 +104,8 @@ void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, 
 template <typename T>
 void avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t w, int kernel, int stride,
                          int padding, bool count_include_pad) {
-  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
-  const int64_t oh = pooled_size(h, k, s, p), ow = pooled_size(w, k, s, p);
+  const int64_t k = kernel, s = pool_stride(kernel, stride), p = padding;
+  const int64_t oh = pool_out_size(h, k, s, p), ow = pool_out_size(w, k, s, p);
   const int64_t in_plane = h * w, out_plane = oh * ow;
   std::fill(gx, gx + planes * in_plane, T(0));
   // Overlapping windows add into the same cells: threads own whole planes.

@@ -4,20 +4,15 @@
 #include <cmath>
 
 #include "kernels/cpu/parallel.h"
+#include "kernels/math/pool.h"
 
 namespace aafgan::kernels::cpu {
-
-namespace {
-
-int64_t pooled_size(int64_t size, int64_t k, int64_t s, int64_t p) { return (size + 2 * p - k) / s + 1; }
-
-}  // namespace
 
 template <typename T>
 void max_pool2d_forward(const T* x, T* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int kernel,
                         int stride, int padding) {
-  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
-  const int64_t oh = pooled_size(h, k, s, p), ow = pooled_size(w, k, s, p);
+  const int64_t k = kernel, s = pool_stride(kernel, stride), p = padding;
+  const int64_t oh = pool_out_size(h, k, s, p), ow = pool_out_size(w, k, s, p);
   const int64_t in_plane = h * w, out_plane = oh * ow;
 #pragma omp parallel for schedule(static) if (planes * out_plane * k * k >= kParallelGrain)
   for (int64_t pl = 0; pl < planes; ++pl) {
@@ -25,12 +20,11 @@ void max_pool2d_forward(const T* x, T* y, int32_t* argmax, int64_t planes, int64
     for (int64_t r = 0; r < oh; ++r)
       for (int64_t q = 0; q < ow; ++q) {
         // The window clipped to the input: padded cells take no part, so they never win.
-        const int64_t h0 = std::max<int64_t>(r * s - p, 0), h1 = std::min(r * s - p + k, h);
-        const int64_t w0 = std::max<int64_t>(q * s - p, 0), w1 = std::min(q * s - p + k, w);
-        int64_t best_at = h0 * w + w0;
+        const PoolWindow win = pool_window(r, q, k, s, p, h, w, false);
+        int64_t best_at = win.h0 * w + win.w0;
         T best = src[best_at];
-        for (int64_t i = h0; i < h1; ++i)
-          for (int64_t j = w0; j < w1; ++j) {
+        for (int64_t i = win.h0; i < win.h1; ++i)
+          for (int64_t j = win.w0; j < win.w1; ++j) {
             const int64_t at = i * w + j;
             // Strictly greater keeps the first maximum on ties; NaN wins and propagates, as PyTorch.
             if (src[at] > best || std::isnan(src[at])) {
@@ -48,8 +42,8 @@ void max_pool2d_forward(const T* x, T* y, int32_t* argmax, int64_t planes, int64
 template <typename T>
 void max_pool2d_backward(const T* gy, const int32_t* argmax, T* gx, int64_t planes, int64_t h, int64_t w, int kernel,
                          int stride, int padding) {
-  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
-  const int64_t in_plane = h * w, out_plane = pooled_size(h, k, s, p) * pooled_size(w, k, s, p);
+  const int64_t k = kernel, s = pool_stride(kernel, stride), p = padding;
+  const int64_t in_plane = h * w, out_plane = pool_out_size(h, k, s, p) * pool_out_size(w, k, s, p);
   std::fill(gx, gx + planes * in_plane, T(0));
   // Overlapping windows (stride < kernel) may share an argmax: threads own whole planes.
 #pragma omp parallel for schedule(static) if (planes * out_plane >= kParallelGrain)

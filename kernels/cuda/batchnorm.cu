@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/batchnorm.h"
+#include "kernels/cuda/cudnn_tensor.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/runtime_libs_internal.h"
 
@@ -15,14 +16,11 @@ namespace {
 
 using detail::check_cuda;
 using detail::check_cudnn;
+using detail::cudnn_dtype;
+using detail::TensorDesc;
 using detail::to_int;
 
 constexpr int kThreads = 256;
-
-template <typename T>
-constexpr cudnnDataType_t cudnn_dtype() {
-  return std::is_same_v<T, float> ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
-}
 
 template <typename T>
 __global__ void fill_kernel(T* p, int64_t n, T value) {
@@ -87,18 +85,6 @@ __global__ void backward_eval_kernel(const T* g, const T* x, int64_t n, int64_t 
     }
   }
 }
-
-class TensorDesc {
- public:
-  TensorDesc() { check_cudnn(cudnnCreateTensorDescriptor(&d_), "cudnnCreateTensorDescriptor", ""); }
-  ~TensorDesc() { cudnnDestroyTensorDescriptor(d_); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
-  cudnnTensorDescriptor_t get() const { return d_; }
-
- private:
-  cudnnTensorDescriptor_t d_ = nullptr;
-};
 
 // x as [n, c, s, 1] and the derived [1, c, 1, 1] descriptor of the per-channel tensors.
 template <typename T>
@@ -245,19 +231,7 @@ void batch_norm_backward(int64_t n, int64_t c, int64_t s, const T* x, const T* g
   detail::after_enqueue("cudnnBatchNormalizationBackward", what);
 }
 
-template void batch_norm_forward_training<float>(int64_t, int64_t, int64_t, const float*, float*, const float*,
-                                                 const float*, float*, float*, double, double, float*, float*);
-template void batch_norm_forward_training<double>(int64_t, int64_t, int64_t, const double*, double*, const double*,
-                                                  const double*, double*, double*, double, double, double*, double*);
-template void batch_norm_forward_inference<float>(int64_t, int64_t, int64_t, const float*, float*, const float*,
-                                                  const float*, const float*, const float*, double, float*, float*);
-template void batch_norm_forward_inference<double>(int64_t, int64_t, int64_t, const double*, double*, const double*,
-                                                   const double*, const double*, const double*, double, double*,
-                                                   double*);
-template void batch_norm_backward<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
-                                         const float*, const float*, double, bool, float*, float*, float*, WriteMode);
-template void batch_norm_backward<double>(int64_t, int64_t, int64_t, const double*, const double*, const double*,
-                                          const double*, const double*, double, bool, double*, double*, double*,
-                                          WriteMode);
+AAFGAN_BATCH_NORM_KERNELS(template, float)
+AAFGAN_BATCH_NORM_KERNELS(template, double)
 
 }  // namespace aafgan::kernels::cuda

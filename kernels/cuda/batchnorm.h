@@ -21,7 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_context.h"
-#include "kernels/math/write_mode.h"
+#include "kernels/math/batchnorm.h"
 
 namespace aafgan::kernels::cuda {
 
@@ -56,23 +56,7 @@ void batch_norm_backward(int64_t n, int64_t c, int64_t s, const T* x, const T* g
                          const T* save_mean, const T* save_invstd, double eps, bool batch_stats, T* gx, T* gweight,
                          T* gbias, WriteMode mode);
 
-extern template void batch_norm_forward_training<float>(int64_t, int64_t, int64_t, const float*, float*,
-                                                        const float*, const float*, float*, float*, double, double,
-                                                        float*, float*);
-extern template void batch_norm_forward_training<double>(int64_t, int64_t, int64_t, const double*, double*,
-                                                         const double*, const double*, double*, double*, double,
-                                                         double, double*, double*);
-extern template void batch_norm_forward_inference<float>(int64_t, int64_t, int64_t, const float*, float*,
-                                                         const float*, const float*, const float*, const float*,
-                                                         double, float*, float*);
-extern template void batch_norm_forward_inference<double>(int64_t, int64_t, int64_t, const double*, double*,
-                                                          const double*, const double*, const double*,
-                                                          const double*, double, double*, double*);
-extern template void batch_norm_backward<float>(int64_t, int64_t, int64_t, const float*, const float*, const float*,
-                                                const float*, const float*, double, bool, float*, float*, float*,
-                                                WriteMode);
-extern template void batch_norm_backward<double>(int64_t, int64_t, int64_t, const double*, const double*,
-                                                 const double*, const double*, const double*, double, bool,
-                                                 double*, double*, double*, WriteMode);
+AAFGAN_BATCH_NORM_KERNELS(extern template, float)
+AAFGAN_BATCH_NORM_KERNELS(extern template, double)
 
 }  // namespace aafgan::kernels::cuda

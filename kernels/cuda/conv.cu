@@ -13,6 +13,7 @@
 
 #include "kernels/cuda/conv.h"
 #include "kernels/cuda/conv_plan_cache.h"
+#include "kernels/cuda/cudnn_tensor.h"
 #include "kernels/cuda/device_allocator.h"
 #include "kernels/cuda/device_context.h"
 #include "kernels/cuda/runtime_libs_internal.h"
@@ -23,13 +24,10 @@ namespace {
 
 using detail::check_cuda;
 using detail::check_cudnn;
+using detail::cudnn_dtype;
 using detail::format_bytes;
+using detail::TensorDesc;
 using detail::to_int;
-
-template <typename T>
-constexpr cudnnDataType_t cudnn_dtype() {
-  return std::is_same_v<T, float> ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
-}
 
 template <typename T>
 const char* dtype_name() {
@@ -37,23 +35,6 @@ const char* dtype_name() {
 }
 
 // --- descriptors (RAII) ---------------------------------------------------------------------
-
-class TensorDesc {
- public:
-  TensorDesc() { check_cudnn(cudnnCreateTensorDescriptor(&d_), "cudnnCreateTensorDescriptor", ""); }
-  ~TensorDesc() { cudnnDestroyTensorDescriptor(d_); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
-  void set(cudnnDataType_t dt, int n, int c, int h, int w, const std::string& what) {
-    check_cudnn(cudnnSetTensor4dDescriptor(d_, CUDNN_TENSOR_NCHW, dt, n, c, h, w), "cudnnSetTensor4dDescriptor",
-                what + " [" + std::to_string(n) + ", " + std::to_string(c) + ", " + std::to_string(h) + ", " +
-                    std::to_string(w) + "]");
-  }
-  cudnnTensorDescriptor_t get() const { return d_; }
-
- private:
-  cudnnTensorDescriptor_t d_ = nullptr;
-};
 
 class FilterDesc {
  public:
@@ -642,19 +623,7 @@ void conv_transpose2d_backward_bias(const ConvTransposeShape& s, const T* gy, T*
 
 size_t conv_algorithm_cache_size() { return plan_cache().size(); }
 
-#define AAFGAN_CUDA_CONV_INSTANTIATE(T)                                                                         \
-  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, WriteMode);                \
-  template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*, WriteMode);                    \
-  template void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, WriteMode);                  \
-  template void conv2d_backward_bias<T>(const ConvShape&, const T*, T*, WriteMode);                              \
-  template void conv_transpose2d_forward<T>(const ConvTransposeShape&, const T*, const T*, const T*, T*,         \
-                                            WriteMode);                                                          \
-  template void conv_transpose2d_backward_data<T>(const ConvTransposeShape&, const T*, const T*, T*, WriteMode); \
-  template void conv_transpose2d_backward_filter<T>(const ConvTransposeShape&, const T*, const T*, T*,           \
-                                                    WriteMode);                                                  \
-  template void conv_transpose2d_backward_bias<T>(const ConvTransposeShape&, const T*, T*, WriteMode);
-AAFGAN_CUDA_CONV_INSTANTIATE(float)
-AAFGAN_CUDA_CONV_INSTANTIATE(double)
-#undef AAFGAN_CUDA_CONV_INSTANTIATE
+AAFGAN_CONV_KERNELS(template, float)
+AAFGAN_CONV_KERNELS(template, double)
 
 }  // namespace aafgan::kernels::cuda

@@ -80,20 +80,7 @@ void set_conv_workspace_limit(size_t bytes);
 // How many algorithm choices are cached (for tests and diagnostics). Never throws.
 size_t conv_algorithm_cache_size();
 
-#define AAFGAN_CUDA_CONV_EXTERN(T)                                                                              \
-  extern template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, WriteMode);         \
-  extern template void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*, WriteMode);             \
-  extern template void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, WriteMode);           \
-  extern template void conv2d_backward_bias<T>(const ConvShape&, const T*, T*, WriteMode);                       \
-  extern template void conv_transpose2d_forward<T>(const ConvTransposeShape&, const T*, const T*, const T*, T*, \
-                                                   WriteMode);                                                   \
-  extern template void conv_transpose2d_backward_data<T>(const ConvTransposeShape&, const T*, const T*, T*,     \
-                                                         WriteMode);                                             \
-  extern template void conv_transpose2d_backward_filter<T>(const ConvTransposeShape&, const T*, const T*, T*,   \
-                                                           WriteMode);                                           \
-  extern template void conv_transpose2d_backward_bias<T>(const ConvTransposeShape&, const T*, T*, WriteMode);
-AAFGAN_CUDA_CONV_EXTERN(float)
-AAFGAN_CUDA_CONV_EXTERN(double)
-#undef AAFGAN_CUDA_CONV_EXTERN
+AAFGAN_CONV_KERNELS(extern template, float)
+AAFGAN_CONV_KERNELS(extern template, double)
 
 }  // namespace aafgan::kernels::cuda

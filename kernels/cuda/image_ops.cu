@@ -7,6 +7,7 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/image_ops.h"
+#include "kernels/cuda/pool_geometry.cuh"
 #include "kernels/math/rounding.h"
 
 namespace aafgan::kernels::cuda {
@@ -22,62 +23,38 @@ __device__ __forceinline__ T div_rn(T a, T b) {
 
 // --- avg_pool2d ---------------------------------------------------------------------------------
 
-struct AvgGeom {
-  int h, w, k, s, p, oh, ow;
-  bool count_include_pad;
-  FastDiv ow_div, out_plane_div, w_div, in_plane_div;
-};
-
-// What output (r, q)'s sum is divided by: the CPU's window() (engine/ops/avg_pool.cpp).
-__device__ __forceinline__ int64_t avg_divisor(const AvgGeom& g, int r, int q) {
-  const int hs = r * g.s - g.p, ws = q * g.s - g.p;
-  const int he = min(hs + g.k, g.h + g.p), we = min(ws + g.k, g.w + g.p);
-  if (g.count_include_pad) return static_cast<int64_t>(he - hs) * (we - ws);
-  const int h0 = max(hs, 0), h1 = min(he, g.h), w0 = max(ws, 0), w1 = min(we, g.w);
-  return static_cast<int64_t>(h1 - h0) * (w1 - w0);
-}
-
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
-    avg_pool2d_forward_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t n, AvgGeom g) {
+    avg_pool2d_forward_kernel(const T* __restrict__ x, T* __restrict__ y, uint32_t n, PoolGeom g) {
   for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
-    const uint32_t pl = g.out_plane_div.div(idx);
-    const uint32_t rem = idx - pl * static_cast<uint32_t>(g.oh * g.ow);
-    const uint32_t ru = g.ow_div.div(rem);
-    const int r = static_cast<int>(ru), q = static_cast<int>(rem - ru * static_cast<uint32_t>(g.ow));
-    const int hs = r * g.s - g.p, ws = q * g.s - g.p;
-    const int h0 = max(hs, 0), h1 = min(hs + g.k, g.h), w0 = max(ws, 0), w1 = min(ws + g.k, g.w);
-    const T* src = x + static_cast<size_t>(pl) * static_cast<size_t>(g.h) * static_cast<size_t>(g.w);
+    const PoolCell cell = pool_cell(idx, g);
+    const PoolWindowOf<int>& win = cell.win;
+    const T* src = x + static_cast<size_t>(cell.plane) * static_cast<size_t>(g.h) * static_cast<size_t>(g.w);
     // The CPU's separable sum: each window row's sum over its columns, then those over the rows.
     double acc = 0.0;
-    for (int i = h0; i < h1; ++i) {
+    for (int i = win.h0; i < win.h1; ++i) {
       const T* line = src + static_cast<size_t>(i) * static_cast<size_t>(g.w);
       double row = 0.0;
-      for (int j = w0; j < w1; ++j) row = add_rn(row, static_cast<double>(line[j]));
+      for (int j = win.w0; j < win.w1; ++j) row = add_rn(row, static_cast<double>(line[j]));
       acc = add_rn(acc, row);
     }
-    const double inv = __ddiv_rn(1.0, static_cast<double>(avg_divisor(g, r, q)));
+    const double inv = __ddiv_rn(1.0, static_cast<double>(win.divisor));
     y[idx] = static_cast<T>(mul_rn(acc, inv));
   }
 }
 
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
-    avg_pool2d_backward_kernel(const T* __restrict__ gy, T* __restrict__ gx, uint32_t n, AvgGeom g) {
+    avg_pool2d_backward_kernel(const T* __restrict__ gy, T* __restrict__ gx, uint32_t n, PoolGeom g) {
   for (uint32_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += gridDim.x * blockDim.x) {
-    const uint32_t pl = g.in_plane_div.div(idx);
-    const uint32_t at = idx - pl * static_cast<uint32_t>(g.h * g.w);
-    const uint32_t hh = g.w_div.div(at), ww = at - hh * static_cast<uint32_t>(g.w);
-    // Windows r covering row hh: r·s − p ≤ hh ≤ r·s − p + k − 1 (hh + p < 2^31: checked).
-    const int hp = static_cast<int>(hh) + g.p, wp = static_cast<int>(ww) + g.p;
-    const int r_lo = hp < g.k ? 0 : (hp - g.k) / g.s + 1, r_hi = min(g.oh - 1, hp / g.s);
-    const int q_lo = wp < g.k ? 0 : (wp - g.k) / g.s + 1, q_hi = min(g.ow - 1, wp / g.s);
-    const T* grad = gy + static_cast<size_t>(pl) * static_cast<size_t>(g.oh) * static_cast<size_t>(g.ow);
+    const PoolCovering c = pool_covering(idx, g);
+    const T* grad = gy + static_cast<size_t>(c.plane) * static_cast<size_t>(g.oh) * static_cast<size_t>(g.ow);
     T acc = T(0);
-    for (int r = r_lo; r <= r_hi; ++r)
-      for (int q = q_lo; q <= q_hi; ++q) {
+    for (int r = c.r_lo; r <= c.r_hi; ++r)
+      for (int q = c.q_lo; q <= c.q_hi; ++q) {
+        const int64_t divisor = pool_window(r, q, g.k, g.s, g.p, g.h, g.w, g.count_include_pad).divisor;
         const T share = div_rn(grad[static_cast<size_t>(r) * static_cast<size_t>(g.ow) + static_cast<size_t>(q)],
-                               static_cast<T>(avg_divisor(g, r, q)));
+                               static_cast<T>(divisor));
         acc = add_rn(acc, share);
       }
     gx[idx] = acc;
@@ -86,46 +63,8 @@ __global__ void __launch_bounds__(kThreads)
 
 std::string avg_str(int64_t planes, int64_t h, int64_t w, int kernel, int stride, int padding,
                     bool count_include_pad) {
-  return "planes=" + std::to_string(planes) + ", h=" + std::to_string(h) + ", w=" + std::to_string(w) +
-         ", kernel=" + std::to_string(kernel) + ", stride=" + std::to_string(stride) +
-         ", padding=" + std::to_string(padding) + ", count_include_pad=" + (count_include_pad ? "true" : "false");
-}
-
-// Checks the sizes as the CPU op does and returns the geometry; n_in/n_out are set.
-template <typename Sizes>
-AvgGeom make_avg_geom(const char* fn, int64_t planes, int64_t h, int64_t w, int kernel, int stride, int padding,
-                      bool count_include_pad, int64_t& n_in, int64_t& n_out, const Sizes& sizes) {
-  if (planes < 0 || h < 0 || w < 0) bad_args(fn, sizes(), "negative size");
-  if (kernel <= 0) bad_args(fn, sizes(), "the kernel size must be positive");
-  if (stride < 0) bad_args(fn, sizes(), "the stride must not be negative (0 means the kernel size)");
-  if (padding < 0 || 2 * static_cast<int64_t>(padding) > kernel)
-    bad_args(fn, sizes(), "the padding must be in [0, kernel/2]");
-  const int64_t k = kernel, s = stride == 0 ? kernel : stride, p = padding;
-  if (h + 2 * p < k || w + 2 * p < k) bad_args(fn, sizes(), "the kernel is larger than the input plane padded");
-  check_count(fn, planes, sizes);
-  check_count(fn, h + 2 * p, sizes);  // the kernels' int window bounds
-  check_count(fn, w + 2 * p, sizes);
-  check_count(fn, h * w, sizes);
-  n_in = planes * h * w;
-  check_count(fn, n_in, sizes);
-  const int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
-  check_count(fn, oh * ow, sizes);
-  n_out = planes * oh * ow;
-  check_count(fn, n_out, sizes);
-  AvgGeom g;
-  g.h = static_cast<int>(h);
-  g.w = static_cast<int>(w);
-  g.k = static_cast<int>(k);
-  g.s = static_cast<int>(s);
-  g.p = static_cast<int>(p);
-  g.oh = static_cast<int>(oh);
-  g.ow = static_cast<int>(ow);
-  g.count_include_pad = count_include_pad;
-  g.ow_div = FastDiv(static_cast<uint32_t>(ow));
-  g.out_plane_div = FastDiv(static_cast<uint32_t>(oh * ow));
-  g.w_div = FastDiv(static_cast<uint32_t>(w));
-  g.in_plane_div = FastDiv(static_cast<uint32_t>(h * w));
-  return g;
+  return pool_str(planes, h, w, kernel, stride, padding) +
+         ", count_include_pad=" + (count_include_pad ? "true" : "false");
 }
 
 // --- global_avg_pool2d ----------------------------------------------------------------------------
@@ -290,8 +229,8 @@ void avg_pool2d_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, 
                              int padding, bool count_include_pad, void* stream) {
   const auto sizes = [&] { return avg_str(planes, h, w, kernel, stride, padding, count_include_pad); };
   int64_t n_in = 0, n_out = 0;
-  const AvgGeom g = make_avg_geom("avg_pool2d_forward", planes, h, w, kernel, stride, padding,
-                                  count_include_pad, n_in, n_out, sizes);
+  const PoolGeom g = make_pool_geom("avg_pool2d_forward", planes, h, w, kernel, stride, padding,
+                                    count_include_pad, n_in, n_out, sizes);
   if (n_out == 0) return;
   const dim3 grid(blocks_for(n_out));
   avg_pool2d_forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(x, y, static_cast<uint32_t>(n_out), g);
@@ -303,8 +242,8 @@ void avg_pool2d_backward(const T* gy, T* gx, int64_t planes, int64_t h, int64_t 
                               int padding, bool count_include_pad, void* stream) {
   const auto sizes = [&] { return avg_str(planes, h, w, kernel, stride, padding, count_include_pad); };
   int64_t n_in = 0, n_out = 0;
-  const AvgGeom g = make_avg_geom("avg_pool2d_backward", planes, h, w, kernel, stride, padding,
-                                  count_include_pad, n_in, n_out, sizes);
+  const PoolGeom g = make_pool_geom("avg_pool2d_backward", planes, h, w, kernel, stride, padding,
+                                    count_include_pad, n_in, n_out, sizes);
   if (n_in == 0) return;
   const dim3 grid(blocks_for(n_in));
   avg_pool2d_backward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(gy, gx, static_cast<uint32_t>(n_in), g);

@@ -69,3 +69,16 @@ struct ConvTransposeShape {
 };
 
 }  // namespace aafgan::kernels
+
+// The conv kernels that both backends define with the same arguments (kernels/cpu/conv.h,
+// kernels/cuda/conv.h), listed once for their explicit instantiations: HOW is `template` or
+// `extern template`, T float or double; used inside the backend's namespace.
+#define AAFGAN_CONV_KERNELS(HOW, T)                                                                              \
+  HOW void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, WriteMode);                      \
+  HOW void conv2d_backward_data<T>(const ConvShape&, const T*, const T*, T*, WriteMode);                          \
+  HOW void conv2d_backward_filter<T>(const ConvShape&, const T*, const T*, T*, WriteMode);                        \
+  HOW void conv2d_backward_bias<T>(const ConvShape&, const T*, T*, WriteMode);                                    \
+  HOW void conv_transpose2d_forward<T>(const ConvTransposeShape&, const T*, const T*, const T*, T*, WriteMode);   \
+  HOW void conv_transpose2d_backward_data<T>(const ConvTransposeShape&, const T*, const T*, T*, WriteMode);       \
+  HOW void conv_transpose2d_backward_filter<T>(const ConvTransposeShape&, const T*, const T*, T*, WriteMode);     \
+  HOW void conv_transpose2d_backward_bias<T>(const ConvTransposeShape&, const T*, T*, WriteMode);

@@ -1,6 +1,6 @@
 #pragma once
 // The index arithmetic of the image ops both backends share: PyTorch's bilinear taps
-// (align_corners=False) and the clipped average-pooling window with its divisor.
+// (align_corners=False); the pooling windows are kernels/math/pool.h.
 #include <cstdint>
 
 #include "kernels/math/hd.h"
@@ -60,24 +60,6 @@ template <typename T>
 AAFGAN_HD T bilinear_mix(T x00, T x01, T x10, T x11, T a0, T a1, T b0, T b1) {
   return add_rn(mul_rn(add_rn(mul_rn(x00, b0), mul_rn(x01, b1)), a0),
                 mul_rn(add_rn(mul_rn(x10, b0), mul_rn(x11, b1)), a1));
-}
-
-// One avg_pool2d output cell's window clipped to the input, and what its sum is divided by.
-struct PoolWindow {
-  int64_t h0, h1, w0, w1;
-  int64_t divisor;
-};
-
-// PyTorch's rule: with count_include_pad the divisor counts the padded cells the window covers
-// (in floor mode with padding ≤ k/2 that is always k·k); without, only the input cells.
-AAFGAN_HD PoolWindow pool_window(int64_t r, int64_t q, int64_t k, int64_t s, int64_t p, int64_t h, int64_t w,
-                                 bool count_include_pad) {
-  const int64_t h0 = r * s - p, w0 = q * s - p;
-  const int64_t h1 = h0 + k < h + p ? h0 + k : h + p, w1 = w0 + k < w + p ? w0 + k : w + p;
-  const int64_t padded = (h1 - h0) * (w1 - w0);
-  PoolWindow win{h0 > 0 ? h0 : 0, h1 < h ? h1 : h, w0 > 0 ? w0 : 0, w1 < w ? w1 : w, 0};
-  win.divisor = count_include_pad ? padded : (win.h1 - win.h0) * (win.w1 - win.w0);
-  return win;
 }
 
 }  // namespace aafgan::kernels

@@ -18,48 +18,22 @@ namespace aafgan::kernels {
 
 // --- exactly rounded arithmetic -------------------------------------------------------------
 
-AAFGAN_HD float mul_rn(float a, float b) {
+// On the device each is its never-contracted intrinsic; on the host, the plain operator.
 #if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
+AAFGAN_HD float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+AAFGAN_HD double mul_rn(double a, double b) { return __dmul_rn(a, b); }
+AAFGAN_HD float add_rn(float a, float b) { return __fadd_rn(a, b); }
+AAFGAN_HD double add_rn(double a, double b) { return __dadd_rn(a, b); }
+AAFGAN_HD float sub_rn(float a, float b) { return __fsub_rn(a, b); }
+AAFGAN_HD double sub_rn(double a, double b) { return __dsub_rn(a, b); }
 #else
-  return a * b;
+AAFGAN_HD float mul_rn(float a, float b) { return a * b; }
+AAFGAN_HD double mul_rn(double a, double b) { return a * b; }
+AAFGAN_HD float add_rn(float a, float b) { return a + b; }
+AAFGAN_HD double add_rn(double a, double b) { return a + b; }
+AAFGAN_HD float sub_rn(float a, float b) { return a - b; }
+AAFGAN_HD double sub_rn(double a, double b) { return a - b; }
 #endif
-}
-AAFGAN_HD double mul_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-AAFGAN_HD float add_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-AAFGAN_HD double add_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-AAFGAN_HD float sub_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-AAFGAN_HD double sub_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
 
 // std::max(a, b) exactly: a NaN `a` is returned (passes through), a NaN `b` is not.
 template <typename T>
