@@ -36,7 +36,10 @@ ImageDataset load_mnist_resized(const std::string& dir, const std::string& split
       options.progress);
 
   ImageDataset ds(n, 1, size, std::move(pixels));
-  ds.labels.assign(mnist.labels.begin(), mnist.labels.begin() + n);
+  // The files' labels, as they were: the split stores class indices from 0.
+  ds.labels.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    ds.labels[static_cast<size_t>(i)] = mnist.labels[static_cast<size_t>(i)] + mnist.first_label;
   return ds;
 }
 
