@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   app.add_option("--fid-stats-cache", fid.stats_cache,
                  "keep the real images' FID statistics (and KID features) in FILE: computed on first use, read "
                  "afterwards; refused if made for other weights or images");
-  return apps::gan_main(app, argc, argv, "celeba_dcgan", o, models::celeba_defaults(),
+  return apps::gan_main(app, argc, argv, "celeba_dcgan", o, [] { return models::celeba_defaults(); },
                         [&](const models::Experiment& e, Device device) {
     d.dir = o.data_dir;
     d.max_images = o.max_images;

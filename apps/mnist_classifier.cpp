@@ -48,7 +48,7 @@ int run(const Options& o) {
   AAFGAN_CHECK(!fs::is_directory(o.out), "--out {}: is a folder, expected a file path", o.out);
 
   const models::ClassifierData d = models::load_classifier_data(data::find_mnist_dir(o.data), o.max_images);
-  fmt::print("data: {}\n      {}\n", d.dir, d.description);
+  fmt::print("data: {} ({})\n      {}\n", d.dir, d.shape.str(), d.description);
   fmt::print("model: reference CNN, {}, Adadelta lr {} with StepLR γ {}, batch {}, {} epochs, {} threads, seed {}\n",
              o.dtype, o.r.lr, o.r.gamma, o.r.batch_size, o.r.epochs, o.threads, o.r.seed);
   std::fflush(stdout);

@@ -1,5 +1,6 @@
 #include "data/mnist.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "data/idx.h"
@@ -25,30 +26,88 @@ bool has_mnist_split(const std::string& dir, const std::string& split) {
   return !find_file(dir, split + "-images-idx3-ubyte").empty() && !find_file(dir, split + "-labels-idx1-ubyte").empty();
 }
 
-MnistSplit load_mnist_split(const std::string& dir, const std::string& split) {
+namespace {
+
+struct SplitFiles {
+  std::string images, labels;
+};
+
+SplitFiles split_files(const std::string& dir, const std::string& split) {
   if (!std::filesystem::is_directory(dir)) fail("MNIST folder '{}' does not exist", dir);
-  MnistSplit s;
-  s.images_path = find_file(dir, split + "-images-idx3-ubyte");
-  s.labels_path = find_file(dir, split + "-labels-idx1-ubyte");
-  if (s.images_path.empty() || s.labels_path.empty())
+  SplitFiles f{find_file(dir, split + "-images-idx3-ubyte"), find_file(dir, split + "-labels-idx1-ubyte")};
+  if (f.images.empty() || f.labels.empty())
     fail("MNIST folder '{}' lacks {}-images-idx3-ubyte[.gz] or {}-labels-idx1-ubyte[.gz]", dir, split, split);
-  // Both headers are checked before any values are read: what they declare is what will be
-  // decompressed and allocated, so a header MNIST cannot have must fail here, not after gigabytes.
+  return f;
+}
+
+// What the headers declare is what will be decompressed and allocated, so a header no image set
+// of this kind can have must fail here, before any value is read, not after gigabytes.
+void check_headers(const IdxReader& images, const IdxReader& labels) {
+  const std::vector<int64_t>& d = images.dims();
+  if (d[1] < 1 || d[2] < 1) fail("{}: images are {}×{}, which holds no pixels", images.path(), d[1], d[2]);
+  if (d[1] > kMnistMaxSide || d[2] > kMnistMaxSide)
+    fail("{}: images are {}×{}, larger than an MNIST-format file holds (at most {}×{})", images.path(), d[1], d[2],
+         kMnistMaxSide, kMnistMaxSide);
+  if (d[0] > kMnistMaxImages)
+    fail("{}: the header declares {} images, more than an MNIST-format file holds (at most {})", images.path(), d[0],
+         kMnistMaxImages);
+  if (d[0] != labels.dims()[0])
+    fail("{} holds {} images but {} holds {} labels", images.path(), d[0], labels.path(), labels.dims()[0]);
+}
+
+}  // namespace
+
+MnistFormat read_mnist_format(const std::string& dir) {
+  MnistFormat f;
+  f.training_split = has_mnist_split(dir, "train") ? "train" : "t10k";
+  const SplitFiles files = split_files(dir, f.training_split);
+  IdxReader images(files.images, 3);
+  IdxReader labels(files.labels, 1);
+  check_headers(images, labels);
+  f.height = static_cast<int>(images.dims()[1]);
+  f.width = static_cast<int>(images.dims()[2]);
+  const std::vector<uint8_t> values = labels.read_values();
+  if (values.empty()) fail("{}: holds no labels, so there are no classes to condition on", files.labels);
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  f.first_label = *lo;
+  f.classes = *hi - *lo + 1;
+  // The classifier trains on one split and is scored on the other; the GAN's Parzen metric
+  // compares the two: they must be images of one size.
+  if (f.training_split == "train" && has_mnist_split(dir, "t10k")) {
+    const IdxReader test(split_files(dir, "t10k").images, 3);
+    if (test.dims()[1] != f.height || test.dims()[2] != f.width)
+      fail("{} holds {}×{} images but {} holds {}×{}: the two splits of a folder must be of one size", files.images,
+           f.height, f.width, test.path(), test.dims()[1], test.dims()[2]);
+  }
+  return f;
+}
+
+MnistSplit load_mnist_split(const std::string& dir, const std::string& split) {
+  MnistSplit s;
+  const SplitFiles files = split_files(dir, split);
+  s.images_path = files.images;
+  s.labels_path = files.labels;
+  const MnistFormat format = read_mnist_format(dir);
   IdxReader images(s.images_path, 3);
   IdxReader labels(s.labels_path, 1);
-  if (images.dims()[1] != kMnistSide || images.dims()[2] != kMnistSide)
-    fail("{}: images are {}×{}, MNIST's are 28×28", s.images_path, images.dims()[1], images.dims()[2]);
-  if (images.dims()[0] > kMnistMaxImages)
-    fail("{}: the header declares {} images, more than an MNIST-format file holds (at most {})", s.images_path,
-         images.dims()[0], kMnistMaxImages);
-  if (images.dims()[0] != labels.dims()[0])
-    fail("{} holds {} images but {} holds {} labels", s.images_path, images.dims()[0], s.labels_path,
-         labels.dims()[0]);
+  check_headers(images, labels);
+  if (images.dims()[1] != format.height || images.dims()[2] != format.width)
+    fail("{}: images are {}×{}, but the {} split's are {}×{}", s.images_path, images.dims()[1], images.dims()[2],
+         format.training_split, format.height, format.width);
   s.count = images.dims()[0];
+  s.height = format.height;
+  s.width = format.width;
+  s.first_label = format.first_label;
+  s.classes = format.classes;
   s.images = images.read_values();
   s.labels = labels.read_values();
-  for (size_t i = 0; i < s.labels.size(); ++i)
-    if (s.labels[i] >= kMnistClasses) fail("{}: label {} at index {} is not a digit", s.labels_path, s.labels[i], i);
+  for (size_t i = 0; i < s.labels.size(); ++i) {
+    const int label = s.labels[i];
+    if (label < format.first_label || label >= format.first_label + format.classes)
+      fail("{}: label {} at index {} is not one of the {} split's classes (labels {}..{})", s.labels_path, label, i,
+           format.training_split, format.first_label, format.first_label + format.classes - 1);
+    s.labels[i] = static_cast<uint8_t>(label - format.first_label);
+  }
   return s;
 }
 

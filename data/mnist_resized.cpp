@@ -21,7 +21,7 @@ ImageDataset load_mnist_resized(const std::string& dir, const std::string& split
   int64_t n = mnist.count;
   if (options.max_images > 0) n = std::min(n, options.max_images);
 
-  const ResizePlan plan(kMnistSide, kMnistSide, full_box(kMnistSide, kMnistSide), size, size);
+  const ResizePlan plan(mnist.width, mnist.height, full_box(mnist.width, mnist.height), size, size);
   const size_t out_bytes = static_cast<size_t>(size) * static_cast<size_t>(size);
   std::vector<uint8_t> pixels(static_cast<size_t>(n) * out_bytes);
   const int threads = resolve_threads(options.threads);
@@ -30,13 +30,16 @@ ImageDataset load_mnist_resized(const std::string& dir, const std::string& split
       n, threads, 256,
       [&](int64_t begin, int64_t end, int worker) {
         for (int64_t i = begin; i < end; ++i)
-          plan.run(mnist.images.data() + static_cast<size_t>(i) * kMnistPixels, kMnistSide, 1,
+          plan.run(mnist.images.data() + static_cast<size_t>(i * mnist.pixels()), static_cast<size_t>(mnist.width), 1,
                    pixels.data() + static_cast<size_t>(i) * out_bytes, scratch[static_cast<size_t>(worker)]);
       },
       options.progress);
 
   ImageDataset ds(n, 1, size, std::move(pixels));
-  ds.labels.assign(mnist.labels.begin(), mnist.labels.begin() + n);
+  // The files' labels, as they were: the split stores class indices from 0.
+  ds.labels.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    ds.labels[static_cast<size_t>(i)] = mnist.labels[static_cast<size_t>(i)] + mnist.first_label;
   return ds;
 }
 

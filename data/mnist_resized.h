@@ -1,6 +1,6 @@
 #pragma once
 // MNIST digits as an image dataset for the DCGAN (PyTorch's DCGAN example offers "mnist"):
-// the IDX files read by data/mnist.h, 1 channel, resized from 28×28 to size×size (bilinear
+// the IDX files read by data/mnist.h, 1 channel, resized from their H×W to size×size (bilinear
 // when enlarging, the antialiased filter of image_resize.h when shrinking), labels kept.
 #include <string>
 

@@ -61,18 +61,22 @@ std::shared_ptr<MnistClassifier> cached_mnist_classifier(const std::string& mnis
     try {
       auto net = std::make_shared<MnistClassifier>(MnistClassifier::load(path));
       const nlohmann::json& m = net->metadata();
-      if (m.value("data_fingerprint", "") == d.fingerprint() && m.value("epochs", 0) == recipe.epochs) {
+      // The fingerprint covers the shape too; the net's own shape is checked as well, so that a file
+      // put there by hand cannot score 10 classes with a 26-class net.
+      if (m.value("data_fingerprint", "") == d.fingerprint() && m.value("epochs", 0) == recipe.epochs &&
+          net->shape() == d.shape) {
         say(log, fmt::format("classifier: {} (held-out accuracy {:.2f}%)\n", path,
                              100 * m.value("held_out_accuracy", 0.0)));
         return net;
       }
-      say(log, fmt::format("classifier: {} is not a complete training on these digits; training it again\n", path));
+      say(log, fmt::format("classifier: {} is not a complete training on these images ({}); training it again\n",
+                           path, d.shape.str()));
     } catch (const std::exception& ex) {
       say(log, fmt::format("classifier: {} is unreadable ({}); training it again\n", path, ex.what()));
     }
   }
-  say(log, fmt::format("classifier: training the reference MNIST classifier once for these digits ({}), {} epochs; "
-                       "it is kept in {} for later runs\n", d.description, recipe.epochs, path));
+  say(log, fmt::format("classifier: training the reference MNIST classifier once for these images ({}; {}), {} "
+                       "epochs; it is kept in {} for later runs\n", d.shape.str(), d.description, recipe.epochs, path));
   const auto start = std::chrono::steady_clock::now();
   double accuracy = 0;
   MnistClassifier trained = train_mnist_classifier(d, recipe, "", log, &accuracy);

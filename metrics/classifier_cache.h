@@ -16,7 +16,7 @@ std::string aafgan_cache_dir();
 // The classifier for the MNIST folder `mnist_dir`, trained with the reference recipe
 // (metrics/mnist_classifier_training.h) on its digits: loaded from
 // <cache>/mnist_classifier-<data fingerprint>.ckpt when that holds a complete training on
-// exactly these digits, else trained now (minutes on a CPU; progress to `log`) and stored there
+// exactly these images, of their size and classes (the fingerprint covers both), else trained now (minutes on a CPU; progress to `log`) and stored there
 // durably. Workers sharing the cache wait for one another instead of training it twice.
 std::shared_ptr<MnistClassifier> cached_mnist_classifier(const std::string& mnist_dir, std::FILE* log);
 

@@ -193,8 +193,8 @@ std::vector<EpochMetric> fid_metrics(std::shared_ptr<FidEvaluator> evaluator, ui
 FeatureMatrix mnist_rows(const data::MnistSplit& split, int64_t first, int64_t count) {
   AAFGAN_CHECK(first >= 0 && count >= 1 && first + count <= split.count, "MNIST rows [{}, {}) of a split of {}", first,
                first + count, split.count);
-  FeatureMatrix out(count, data::kMnistPixels);
-  const uint8_t* src = split.images.data() + first * data::kMnistPixels;
+  FeatureMatrix out(count, split.pixels());
+  const uint8_t* src = split.images.data() + first * split.pixels();
   for (int64_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<double>(src[i]) / 255.0;
   return out;
 }

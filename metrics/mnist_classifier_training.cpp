@@ -27,23 +27,22 @@ namespace {
 
 void append(const data::MnistSplit& s, int64_t first, int64_t count, std::vector<uint8_t>& pixels,
             std::vector<int>& labels) {
-  pixels.insert(pixels.end(), s.images.begin() + first * data::kMnistPixels,
-                s.images.begin() + (first + count) * data::kMnistPixels);
+  pixels.insert(pixels.end(), s.images.begin() + first * s.pixels(), s.images.begin() + (first + count) * s.pixels());
   for (int64_t i = first; i < first + count; ++i) labels.push_back(s.labels[static_cast<size_t>(i)]);
 }
 
 // The batch of training images perm[start, start + b) and their labels.
 void gather(const ClassifierData& d, const std::vector<int64_t>& perm, int64_t start, int64_t b, DType dtype,
             Tensor& images, Tensor& labels) {
-  std::vector<uint8_t> pixels(static_cast<size_t>(b * data::kMnistPixels));
+  const int64_t image_pixels = d.shape.pixels();
+  std::vector<uint8_t> pixels(static_cast<size_t>(b * image_pixels));
   std::vector<double> lab(static_cast<size_t>(b));
   for (int64_t i = 0; i < b; ++i) {
     const int64_t src = perm[static_cast<size_t>(start + i)];
-    std::copy_n(d.train_pixels.begin() + src * data::kMnistPixels, data::kMnistPixels,
-                pixels.begin() + i * data::kMnistPixels);
+    std::copy_n(d.train_pixels.begin() + src * image_pixels, image_pixels, pixels.begin() + i * image_pixels);
     lab[static_cast<size_t>(i)] = d.train_labels[static_cast<size_t>(src)];
   }
-  images = mnist_pixels_to_input(pixels, 0, b, dtype);
+  images = mnist_pixels_to_input(pixels, 0, b, dtype, d.shape);
   labels = Tensor::from_vector(Shape{b}, lab, dtype);
 }
 
@@ -57,6 +56,9 @@ std::string ClassifierData::fingerprint() const {
   };
   const int64_t counts[2] = {train_count, eval_count};
   mix(counts, sizeof counts);
+  // Two sets of the same bytes can still differ in shape (28×28 or 14×56) or in classes.
+  const int32_t dims[3] = {shape.height, shape.width, shape.classes};
+  mix(dims, sizeof dims);
   mix(train_pixels.data(), train_pixels.size());
   mix(train_labels.data(), train_labels.size() * sizeof(int));
   mix(eval_pixels.data(), eval_pixels.size());
@@ -67,6 +69,8 @@ std::string ClassifierData::fingerprint() const {
 ClassifierData load_classifier_data(const std::string& dir, int64_t max_images) {
   ClassifierData d;
   d.dir = dir;
+  const data::MnistFormat format = data::read_mnist_format(dir);
+  d.shape = {format.height, format.width, format.classes};
   const bool has_train = data::has_mnist_split(d.dir, "train");
   const bool has_test = data::has_mnist_split(d.dir, "t10k");
   if (has_train && has_test) {
@@ -107,6 +111,7 @@ nlohmann::json classifier_metadata(const ClassifierData& d, const ClassifierReci
           {"data_source", fs::absolute(d.dir).lexically_normal().string()},
           {"data_split", d.description},
           {"data_fingerprint", d.fingerprint()},
+          {"data_shape", d.shape.str()},
           {"batch_size", r.batch_size},
           {"lr", r.lr},
           {"gamma", r.gamma},
@@ -120,13 +125,13 @@ MnistClassifier train_mnist_classifier(const ClassifierData& d, const Classifier
   Generator init(r.seed, stream_id(RandomStream::classifier_init));
   auto dropout_gen = std::make_shared<Generator>(r.seed, stream_id(RandomStream::classifier_dropout));
   Generator order(r.seed, stream_id(RandomStream::classifier_batch_order));
-  MnistClassifier net(init, dropout_gen, r.dtype);
+  MnistClassifier net(init, dropout_gen, r.dtype, d.shape);
   optim::AdadeltaOptions aopt;
   aopt.lr = r.lr;
   optim::Adadelta opt(net.parameters(), aopt);
   optim::StepLR sched(opt, 1, r.gamma);
 
-  const Tensor eval_images = mnist_pixels_to_input(d.eval_pixels, 0, d.eval_count, r.dtype);
+  const Tensor eval_images = mnist_pixels_to_input(d.eval_pixels, 0, d.eval_count, r.dtype, d.shape);
   const bool live = ::isatty(::fileno(log)) != 0 && r.log_interval > 0;
   const int64_t batches = (d.train_count + r.batch_size - 1) / r.batch_size;
   std::vector<int64_t> perm(static_cast<size_t>(d.train_count));

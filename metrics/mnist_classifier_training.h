@@ -28,11 +28,13 @@ struct ClassifierRecipe {
 // first 80 % and holds out the last 20 %, so the accuracy is always on images it never saw.
 struct ClassifierData {
   std::string dir, description;
+  ClassifierShape shape;  // the folder's (data/mnist.h: read_mnist_format)
   std::vector<uint8_t> train_pixels, eval_pixels;
   std::vector<int> train_labels, eval_labels;
   int64_t train_count = 0, eval_count = 0;
 
-  // A 64-bit FNV-1a hash of the images and labels (both parts), in hex: the data's identity.
+  // A 64-bit FNV-1a hash of the shape, the images and the labels (both parts), in hex: the
+  // data's identity.
   std::string fingerprint() const;
 };
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/autograd.h"
+#include "base/error.h"
 #include "engine/ops.h"
 #include "base/random_streams.h"
 #include "metrics/gan_metrics.h"
@@ -55,14 +56,20 @@ ParzenReference choose_parzen_reference(const data::MnistSplit& training, bool t
 
 EpochMetric classifier_metric(std::shared_ptr<MnistClassifier> net, uint64_t run_seed, int count, DType dtype) {
   return {"classifier_accuracy", "pre_classifier_accuracies", [net, run_seed, count, dtype](GanModel& gan) {
+            const ClassifierShape& shape = net->shape();
+            const int classes = gan.num_classes();
+            AAFGAN_CHECK(classes == shape.classes && gan.sample_shape().numel() == shape.pixels(),
+                         "the classifier reads {}, but the GAN makes {} samples of {} classes", shape.str(),
+                         gan.sample_shape().str(), classes);
             Generator gen(run_seed, stream_id(RandomStream::classifier_metric));
             std::vector<int32_t> labels(static_cast<size_t>(count));
-            for (int i = 0; i < count; ++i) labels[static_cast<size_t>(i)] = i % 10;
+            for (int i = 0; i < count; ++i) labels[static_cast<size_t>(i)] = i % classes;
             autograd::NoGradGuard no_grad;
             const Tensor z = randn(Shape{count, gan.noise_size()}, gen, dtype, gan.device());
-            const Tensor onehot = one_hot(labels, 10, dtype).to(gan.device());
+            const Tensor onehot = one_hot(labels, classes, dtype).to(gan.device());
             const Tensor images = gan.generate(z, onehot).to(Device::cpu()).to(net->dtype());
-            return accuracy(*net, gan_to_classifier_input(images), std::vector<int>(labels.begin(), labels.end()));
+            return accuracy(*net, gan_to_classifier_input(images, shape),
+                            std::vector<int>(labels.begin(), labels.end()));
           },
           100.0};
 }

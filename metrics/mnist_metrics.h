@@ -28,7 +28,7 @@ struct ParzenReference {
 ParzenReference choose_parzen_reference(const data::MnistSplit& training, bool training_is_train,
                                         const std::string& dir);
 
-// "classifier_accuracy": accuracy of `net` on `count` generated digits, 1/10 of them per class,
+// "classifier_accuracy": accuracy of `net` on `count` generated digits, labels i % classes,
 // from the same noise every epoch; a fraction in metrics.csv, percent in
 // stats/pre_classifier_accuracies.csv (the reference's hits/len*100).
 EpochMetric classifier_metric(std::shared_ptr<MnistClassifier> net, uint64_t run_seed, int count, DType dtype);

@@ -1,6 +1,7 @@
 #pragma once
 // What the adversarial trainer needs from an architecture: its two networks, how to feed
 // them (noise, conditioning labels) and their adaptive layers.
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -18,6 +19,14 @@ class GanModel {
   virtual int num_classes() const = 0;
   // One real or generated sample, without the batch dimension ([784], [3,64,64]).
   virtual Shape sample_shape() const = 0;
+  // One sample as a picture [C, H, W] (the sample grids): a flat sample is a square grey one
+  // unless the model knows better.
+  virtual Shape image_shape() const {
+    const Shape s = sample_shape();
+    if (s.ndim() == 3) return s;
+    const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(s.numel()))));
+    return Shape{1, side, side};
+  }
   // z [N, noise_size]; onehot [N, classes] or undefined. Returns samples [N, sample_shape…].
   virtual Tensor generate(const Tensor& z, const Tensor& onehot) = 0;
   // x [N, sample_shape…]; returns probabilities [N, 1].

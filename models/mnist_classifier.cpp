@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
 #include "base/error.h"
@@ -12,34 +14,45 @@ namespace aafgan::models {
 
 namespace {
 
-constexpr int kSide = 28;
-constexpr int64_t kPixels = kSide * kSide;
-constexpr int kClasses = 10;
-// After two unpadded 3×3 convolutions (28 → 26 → 24) and a 2×2 pool: 64 × 12 × 12.
-constexpr int64_t kFlat = 64 * 12 * 12;
 constexpr const char* kModelTag = "mnist_classifier";
+// Two unpadded 3×3 convolutions take 4 off each side, the 2×2 pool halves what is left.
+constexpr int kMinSide = 6;
+
+// After the convolutions and the pool: 64 × 12 × 12 for MNIST's 28 × 28.
+int64_t flat_features(const ClassifierShape& s) { return int64_t{64} * ((s.height - 4) / 2) * ((s.width - 4) / 2); }
+
+void check_images(const char* what, const Tensor& x, const ClassifierShape& s) {
+  AAFGAN_CHECK(x.ndim() == 4 && x.size(1) == 1 && x.size(2) == s.height && x.size(3) == s.width,
+               "{} expects images [N, 1, {}, {}], got {}", what, s.height, s.width, x.str());
+}
 
 }  // namespace
 
-MnistClassifier::MnistClassifier(Generator& init, std::shared_ptr<Generator> dropout_gen, DType dtype)
-    : dtype_(dtype) {
+std::string ClassifierShape::str() const { return fmt::format("{}×{} images, {} classes", height, width, classes); }
+
+MnistClassifier::MnistClassifier(Generator& init, std::shared_ptr<Generator> dropout_gen, DType dtype,
+                                 ClassifierShape shape)
+    : dtype_(dtype), shape_(shape), flat_(flat_features(shape)) {
   AAFGAN_CHECK(dropout_gen != nullptr, "MnistClassifier needs a dropout generator");
+  AAFGAN_CHECK(shape.height >= kMinSide && shape.width >= kMinSide,
+               "the reference classifier needs images of at least {}×{} (two 3×3 convolutions and a 2×2 pool), got "
+               "{}×{}", kMinSide, kMinSide, shape.height, shape.width);
+  AAFGAN_CHECK(shape.classes >= 1, "the classifier needs at least one class, got {}", shape.classes);
   // Created in the reference's order, so weights are drawn in the same sequence of layers.
   conv1_ = register_module("conv1", std::make_shared<nn::Conv2d>(1, 32, 3, 1, 0, init, true, dtype));
   conv2_ = register_module("conv2", std::make_shared<nn::Conv2d>(32, 64, 3, 1, 0, init, true, dtype));
   dropout1_ = register_module("dropout1", std::make_shared<nn::Dropout>(0.25, dropout_gen));
   dropout2_ = register_module("dropout2", std::make_shared<nn::Dropout>(0.5, dropout_gen));
-  fc1_ = register_module("fc1", std::make_shared<nn::Linear>(kFlat, 128, init, true, dtype));
-  fc2_ = register_module("fc2", std::make_shared<nn::Linear>(128, kClasses, init, true, dtype));
+  fc1_ = register_module("fc1", std::make_shared<nn::Linear>(flat_, 128, init, true, dtype));
+  fc2_ = register_module("fc2", std::make_shared<nn::Linear>(128, shape.classes, init, true, dtype));
 }
 
 Tensor MnistClassifier::forward(const Tensor& x) {
-  AAFGAN_CHECK(x.ndim() == 4 && x.size(1) == 1 && x.size(2) == kSide && x.size(3) == kSide,
-               "MnistClassifier expects images [N, 1, 28, 28], got {}", x.str());
+  check_images("MnistClassifier", x, shape_);
   Tensor h = relu(conv1_->forward(x));
   h = relu(conv2_->forward(h));
   h = dropout1_->forward(max_pool2d(h, 2));
-  h = reshape(h, {h.size(0), kFlat});
+  h = reshape(h, {h.size(0), flat_});
   h = dropout2_->forward(relu(fc1_->forward(h)));
   return log_softmax(fc2_->forward(h));
 }
@@ -49,6 +62,9 @@ void MnistClassifier::save(const std::string& path, const nlohmann::json& meta) 
   nlohmann::json m = meta.is_object() ? meta : nlohmann::json::object();
   m["model"] = kModelTag;
   m["dtype"] = dtype_name(dtype_);
+  m["image_height"] = shape_.height;
+  m["image_width"] = shape_.width;
+  m["classes"] = shape_.classes;
   save_checkpoint(path, named_parameters(), m);
 }
 
@@ -59,38 +75,53 @@ MnistClassifier MnistClassifier::load(const std::string& path, DType dtype, std:
                "'{}' is not an MNIST classifier checkpoint (its metadata has no \"model\": \"{}\"); "
                "train one with ./mnist_classifier",
                path, kModelTag);
+  ClassifierShape shape;
+  const auto dim = [&](const char* key, int fallback) {
+    const nlohmann::json& v = ckpt.metadata.contains(key) ? ckpt.metadata.at(key) : nlohmann::json(fallback);
+    AAFGAN_CHECK(v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 65536,
+                 "'{}': metadata \"{}\" is {}, expected a positive integer", path, key, v.dump());
+    return v.get<int>();
+  };
+  shape.height = dim("image_height", shape.height);
+  shape.width = dim("image_width", shape.width);
+  shape.classes = dim("classes", shape.classes);
   // The initial values are overwritten, so any seed will do.
   Generator scratch(0);
   if (!dropout_gen) dropout_gen = std::make_shared<Generator>(0);
-  MnistClassifier net(scratch, std::move(dropout_gen), dtype);
+  MnistClassifier net(scratch, std::move(dropout_gen), dtype, shape);
   load_into(ckpt, net.named_parameters());
   net.metadata_ = ckpt.metadata;
   return net;
 }
 
-Tensor mnist_pixels_to_input(const std::vector<uint8_t>& pixels, int64_t first, int64_t count, DType dtype) {
-  AAFGAN_CHECK(first >= 0 && count >= 0 && static_cast<size_t>((first + count) * kPixels) <= pixels.size(),
+Tensor mnist_pixels_to_input(const std::vector<uint8_t>& pixels, int64_t first, int64_t count, DType dtype,
+                             const ClassifierShape& shape) {
+  const int64_t image_pixels = shape.pixels();
+  AAFGAN_CHECK(image_pixels > 0 && first >= 0 && count >= 0 &&
+                   static_cast<size_t>((first + count) * image_pixels) <= pixels.size(),
                "mnist_pixels_to_input: images [{}, {}) outside the {} available", first, first + count,
-               static_cast<int64_t>(pixels.size()) / kPixels);
-  Tensor t = Tensor::empty(Shape{count, 1, kSide, kSide}, dtype);
+               image_pixels > 0 ? static_cast<int64_t>(pixels.size()) / image_pixels : 0);
+  Tensor t = Tensor::empty(Shape{count, 1, shape.height, shape.width}, dtype);
   dispatch(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* out = t.data<T>();
-    const uint8_t* in = pixels.data() + first * kPixels;
-    const int64_t n = count * kPixels;
+    const uint8_t* in = pixels.data() + first * image_pixels;
+    const int64_t n = count * image_pixels;
     // As torchvision: ToTensor divides by 255, then Normalize; in double, then rounded once.
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>((in[i] / 255.0 - kMnistMean) / kMnistStd);
   });
   return t;
 }
 
-Tensor gan_to_classifier_input(const Tensor& gan_images) {
-  AAFGAN_CHECK(gan_images.ndim() >= 1 && gan_images.size(0) > 0 && gan_images.numel() == gan_images.size(0) * kPixels,
-               "gan_to_classifier_input expects [N, 784] or [N, 1, 28, 28] images, got {}", gan_images.str());
+Tensor gan_to_classifier_input(const Tensor& gan_images, const ClassifierShape& shape) {
+  const int64_t pixels = shape.pixels();
+  AAFGAN_CHECK(gan_images.ndim() >= 1 && gan_images.size(0) > 0 && gan_images.numel() == gan_images.size(0) * pixels,
+               "gan_to_classifier_input expects [N, {}] or [N, 1, {}, {}] images, got {}", pixels, shape.height,
+               shape.width, gan_images.str());
   // ((g + 1)/2 − mean)/std folded into one affine op.
   const double scale = 0.5 / kMnistStd;
   const double shift = (0.5 - kMnistMean) / kMnistStd;
-  return reshape(affine(gan_images, scale, shift), {gan_images.size(0), 1, kSide, kSide});
+  return reshape(affine(gan_images, scale, shift), {gan_images.size(0), 1, shape.height, shape.width});
 }
 
 std::vector<int> argmax_rows(const Tensor& scores) {
@@ -109,8 +140,9 @@ std::vector<int> argmax_rows(const Tensor& scores) {
 }
 
 double accuracy(MnistClassifier& net, const Tensor& images, const std::vector<int>& labels, int batch) {
-  AAFGAN_CHECK(images.ndim() == 4 && images.size(1) == 1 && images.size(2) == kSide && images.size(3) == kSide,
-               "accuracy expects images [N, 1, 28, 28], got {}", images.str());
+  const ClassifierShape& shape = net.shape();
+  check_images("accuracy", images, shape);
+  const int64_t pixels = shape.pixels();
   const int64_t n = images.size(0);
   AAFGAN_CHECK(static_cast<int64_t>(labels.size()) == n, "accuracy: {} images but {} labels", n, labels.size());
   AAFGAN_CHECK(batch > 0, "accuracy: batch size must be positive, got {}", batch);
@@ -126,8 +158,8 @@ double accuracy(MnistClassifier& net, const Tensor& images, const std::vector<in
     for (int64_t start = 0; start < n; start += batch) {
       const int64_t b = std::min<int64_t>(batch, n - start);
       // A copy of rows [start, start + b): a millisecond beside the forward it feeds.
-      Tensor chunk = Tensor::empty(Shape{b, 1, kSide, kSide}, input.dtype());
-      std::memcpy(chunk.raw_data(), static_cast<const char*>(input.raw_data()) + start * kPixels * elem,
+      Tensor chunk = Tensor::empty(Shape{b, 1, shape.height, shape.width}, input.dtype());
+      std::memcpy(chunk.raw_data(), static_cast<const char*>(input.raw_data()) + start * pixels * elem,
                   chunk.nbytes());
       const std::vector<int> pred = argmax_rows(net.forward(chunk));
       for (int64_t i = 0; i < b; ++i) correct += pred[static_cast<size_t>(i)] == labels[static_cast<size_t>(start + i)];

@@ -19,24 +19,27 @@ Tensor one_hot(const std::vector<int32_t>& labels, int classes, DType dtype) {
 
 MnistCondGan::MnistCondGan(const MnistGanSpec& spec, Generator& init, std::shared_ptr<Generator> dropout_gen,
                            DType dtype)
-    : noise_size_(spec.noise_size) {
+    : noise_size_(spec.noise_size), height_(spec.height), width_(spec.width), classes_(spec.classes) {
+  AAFGAN_CHECK(height_ >= 1 && width_ >= 1 && classes_ >= 1, "MnistCondGan: images {}×{} and {} classes must be positive",
+               height_, width_, classes_);
+  const int64_t pixels = int64_t{height_} * width_;
   const auto leaky = [&] { return nn::LeakyReLU(spec.leaky_slope); };
 
   ActivationFactory gf(Net::generator, spec.gen_initializers, init, dtype);
   auto g = std::make_shared<nn::Sequential>();
-  int64_t in = noise_size_ + 10;
+  int64_t in = noise_size_ + classes_;
   int hidden_index = 0;
   for (int64_t width : {256, 512, 1024}) {
     g->add(std::make_shared<nn::Linear>(in, width, init, true, dtype));
     g->add(gf.hidden(spec.gen_hidden, Shape{width}, "hidden" + std::to_string(++hidden_index), leaky()));
     in = width;
   }
-  g->add(std::make_shared<nn::Linear>(in, 784, init, true, dtype));
-  g->add(gf.output(spec.gen, Shape{784}));
+  g->add(std::make_shared<nn::Linear>(in, pixels, init, true, dtype));
+  g->add(gf.output(spec.gen, Shape{pixels}));
 
   ActivationFactory df(Net::discriminator, spec.dis_initializers, init, dtype);
   auto d = std::make_shared<nn::Sequential>();
-  in = 784 + 10;
+  in = pixels + classes_;
   hidden_index = 0;
   for (int64_t width : {1024, 512, 256}) {
     d->add(std::make_shared<nn::Linear>(in, width, init, true, dtype));

@@ -15,6 +15,9 @@ struct MnistGanSpec {
   double leaky_slope = 0.2;
   double dropout = 0.3;
   int64_t noise_size = 100;
+  // The data's: an image of height × width is one H·W-vector, a label one of `classes`.
+  int height = 28, width = 28;
+  int classes = 10;
 };
 
 class MnistCondGan : public GanModel {
@@ -24,13 +27,15 @@ class MnistCondGan : public GanModel {
   MnistCondGan(const MnistGanSpec& spec, Generator& init, std::shared_ptr<Generator> dropout_gen, DType dtype);
 
   int64_t noise_size() const override { return noise_size_; }
-  int num_classes() const override { return 10; }
-  Shape sample_shape() const override { return Shape{784}; }
+  int num_classes() const override { return classes_; }
+  Shape sample_shape() const override { return Shape{int64_t{height_} * width_}; }
+  Shape image_shape() const override { return Shape{1, height_, width_}; }
   Tensor generate(const Tensor& z, const Tensor& onehot) override;
   Tensor discriminate(const Tensor& x, const Tensor& onehot) override;
 
  private:
   int64_t noise_size_;
+  int height_, width_, classes_;
 };
 
 }  // namespace aafgan::models

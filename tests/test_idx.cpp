@@ -233,7 +233,7 @@ TEST_CASE("mnist: a 4 MB gzip declaring 1×65536×65536 images is refused from i
   }
   write_gz(tmp.file("train-labels-idx1-ubyte.gz"), idx_bytes({1}, {3}));
   const long peak_before = peak_rss_kib();
-  check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "images are 65536×65536, MNIST's are 28×28"});
+  check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "images are 65536×65536", "at most 256×256"});
   CHECK(peak_rss_kib() - peak_before < 64 * 1024);
 }
 
@@ -287,6 +287,39 @@ TEST_CASE("mnist: load_mnist_split reads a tiny split") {
   CHECK(s.images == iota_bytes(3 * 784));
   CHECK(s.images_path.find("train-images-idx3-ubyte") != std::string::npos);
   CHECK((s.images_path.size() > 3 && s.images_path.substr(s.images_path.size() - 3) == ".gz") == gz);
+  CHECK(s.height == 28);
+  CHECK(s.width == 28);
+  CHECK(s.first_label == 0);
+  CHECK(s.classes == 10);
+}
+
+TEST_CASE("mnist: the image size comes from the header and the classes from the training labels") {
+  TempDir tmp("idx_mnist_shape");
+  // EMNIST letters: labels 1..26 (here 1, 5 and 26), so 26 classes with 'a' = class 0.
+  write_split(tmp.dir(), "train", 3, 12, 9, {5, 1, 26}, true);
+  write_split(tmp.dir(), "t10k", 2, 12, 9, {26, 2});
+  const MnistFormat f = read_mnist_format(tmp.dir());
+  CHECK(f.training_split == "train");
+  CHECK(f.height == 12);
+  CHECK(f.width == 9);
+  CHECK(f.pixels() == 108);
+  CHECK(f.first_label == 1);
+  CHECK(f.classes == 26);
+  const MnistSplit train = load_mnist_split(tmp.dir(), "train");
+  CHECK(train.height == 12);
+  CHECK(train.width == 9);
+  CHECK(train.images == iota_bytes(3 * 108));
+  CHECK(train.labels == std::vector<uint8_t>{4, 0, 25});
+  CHECK(train.classes == 26);
+  const MnistSplit test = load_mnist_split(tmp.dir(), "t10k");
+  CHECK(test.labels == std::vector<uint8_t>{25, 1});
+  CHECK(test.classes == 26);
+  // With t10k alone, its labels decide.
+  fs::remove(tmp.file("train-images-idx3-ubyte.gz"));
+  const MnistFormat only_test = read_mnist_format(tmp.dir());
+  CHECK(only_test.training_split == "t10k");
+  CHECK(only_test.first_label == 2);
+  CHECK(only_test.classes == 25);
 }
 
 TEST_CASE("mnist: load_mnist_split rejects inconsistent splits, naming the file") {
@@ -298,13 +331,29 @@ TEST_CASE("mnist: load_mnist_split rejects inconsistent splits, naming the file"
     write_split(tmp.dir(), "train", 3, 28, 28, {1, 2});
     check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "3 images", labels, "2 labels"});
   }
-  SUBCASE("a label that is not a digit") {
-    write_split(tmp.dir(), "train", 3, 28, 28, {1, 11, 2});
-    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {labels, "label 11", "index 1"});
+  SUBCASE("a test label that is not one of the training split's classes") {
+    write_split(tmp.dir(), "train", 3, 28, 28, {1, 2, 3});
+    write_split(tmp.dir(), "t10k", 3, 28, 28, {1, 11, 2});
+    check_error([&] { load_mnist_split(tmp.dir(), "t10k"); },
+                {tmp.file("t10k-labels-idx1-ubyte"), "label 11", "index 1", "train split's classes (labels 1..3)"});
   }
-  SUBCASE("images that are not 28x28") {
-    write_split(tmp.dir(), "train", 3, 27, 28, {1, 2, 3});
-    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "27", "28×28"});
+  SUBCASE("images larger than an MNIST-format file holds") {
+    write_split(tmp.dir(), "train", 3, 257, 28, {1, 2, 3});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "257×28", "at most 256×256"});
+  }
+  SUBCASE("images without pixels") {
+    write_split(tmp.dir(), "train", 3, 0, 28, {1, 2, 3});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {images, "0×28", "no pixels"});
+  }
+  SUBCASE("a test split of another size than the training split") {
+    write_split(tmp.dir(), "train", 3, 28, 28, {1, 2, 3});
+    write_split(tmp.dir(), "t10k", 3, 27, 28, {1, 2, 3});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); },
+                {images, "28×28", tmp.file("t10k-images-idx3-ubyte"), "27×28", "of one size"});
+  }
+  SUBCASE("a training split without labels") {
+    write_split(tmp.dir(), "train", 0, 28, 28, {});
+    check_error([&] { load_mnist_split(tmp.dir(), "train"); }, {labels, "no labels"});
   }
   SUBCASE("images and labels swapped") {
     write_split(tmp.dir(), "train", 3, 28, 28, {1, 2, 3});
@@ -331,6 +380,9 @@ TEST_CASE("mnist: the bundled t10k split loads with the known class counts") {
   const MnistSplit s = load_mnist_split(dir, "t10k");
   CHECK(s.count == 10000);
   CHECK(s.images.size() == size_t{10000} * kMnistPixels);
+  CHECK(s.height == kMnistSide);
+  CHECK(s.width == kMnistSide);
+  CHECK(s.classes == kMnistClasses);
   REQUIRE(s.labels.size() == 10000);
   std::array<int, kMnistClasses> counts{};
   for (uint8_t l : s.labels) ++counts[l];

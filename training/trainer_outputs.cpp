@@ -65,10 +65,9 @@ void AdversarialTrainer::write_sample_grid(int epoch) {
     autograd::NoGradGuard no_grad;
     samples = model_.generate(z, onehot(labels)).to(Device::cpu()).to(DType::f32);
   }
-  const Shape s = model_.sample_shape();
-  const int channels = s.ndim() == 3 ? static_cast<int>(s[0]) : 1;
-  const int side = s.ndim() == 3 ? static_cast<int>(s[1]) : static_cast<int>(std::lround(std::sqrt(s.numel())));
-  const data::Image grid = data::make_grid(samples.data<float>(), n, channels, side, side, opt_.grid_rows,
+  const Shape s = model_.image_shape();
+  const data::Image grid = data::make_grid(samples.data<float>(), n, static_cast<int>(s[0]), static_cast<int>(s[1]),
+                                           static_cast<int>(s[2]), opt_.grid_rows,
                                            opt_.grid_cols, opt_.grid_scale, 2, opt_.grid_column_major);
   fs::create_directories(path("samples_img"));
   data::write_png(path(fmt::format("samples_img/{}.png", epoch)), grid.width, grid.height, grid.channels,

@@ -231,6 +231,7 @@ int run_grid(const models::Experiment& e, const GanAppOptions& o, const models::
     t.grid_rows = cb.grid_rows;
     t.grid_cols = cb.grid_cols;
     t.grid_column_major = cb.grid_column_major;
+    if (cb.grid_samples > 0) t.grid_samples = cb.grid_samples;
     t.label = label;
     t.device = device;
     t.cuda_graph = o.cuda_graph;

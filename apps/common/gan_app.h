@@ -64,6 +64,7 @@ struct GridCallbacks {
   // Sample grid layout: rows × cols of grid_samples, column-major (one class per column) or not.
   int grid_rows = 3, grid_cols = 10;
   bool grid_column_major = true;
+  int grid_samples = 0;  // 0: SAMPLES_IN_VISUALIZATION
 };
 
 // The apps' exit codes (README "Exit codes"): schedulers retry kExitInterrupted, which means

@@ -8,7 +8,7 @@
 namespace aafgan::apps {
 
 int gan_main(CLI::App& app, int argc, char** argv, const char* name, const GanAppOptions& o,
-             const models::Experiment& defaults,
+             const std::function<models::Experiment()>& defaults,
              const std::function<int(const models::Experiment&, Device)>& body) {
   try {
     app.parse(argc, argv);
@@ -16,7 +16,7 @@ int gan_main(CLI::App& app, int argc, char** argv, const char* name, const GanAp
     return app.exit(e);
   }
   try {
-    const models::Experiment e = resolve_experiment(app, o, defaults);
+    const models::Experiment e = resolve_experiment(app, o, defaults());
     const Device device = resolve_device(o);  // after --threads: it reports the GEMM threads
     return body(e, device);
   } catch (const std::exception& ex) {

@@ -11,10 +11,11 @@
 namespace aafgan::apps {
 
 // Parses the command line (a parse error or --help is CLI11's exit), resolves the experiment
-// over `defaults` and then the device, and returns what `body` returns. Any error on the way is
+// over `defaults()` (called after parsing, so that an app may read its data's shape first) and
+// then the device, and returns what `body` returns. Any error on the way is
 // one line "<name>: <what>" on stderr and exit 1.
 int gan_main(CLI::App& app, int argc, char** argv, const char* name, const GanAppOptions& o,
-             const models::Experiment& defaults,
+             const std::function<models::Experiment()>& defaults,
              const std::function<int(const models::Experiment&, Device)>& body);
 
 // The run's four activations and the experiment's initializer lists, into a model spec
