@@ -87,12 +87,7 @@ DcGan::DcGan(const DcGanSpec& spec, Generator& init, DType dtype)
   d->add(std::make_shared<nn::Function>([](const Tensor& x) { return reshape(x, {x.size(0), 1}); }));
   d->add(df.output(spec.dis, Shape{1}));
 
-  generator_ = g;
-  discriminator_ = d;
-  g_adaptive_ = gf.adaptive_layers();
-  d_adaptive_ = df.adaptive_layers();
-  index_adaptive_layers(g_adaptive_, *g);
-  index_adaptive_layers(d_adaptive_, *d);
+  adopt_networks(g, d, gf, df);
 }
 
 Tensor DcGan::generate(const Tensor& z, const Tensor& onehot) {

@@ -40,6 +40,18 @@ class GanModel {
   const std::vector<AdaptiveLayer>& discriminator_adaptive() const { return d_adaptive_; }
 
  protected:
+  // The end of every model's constructor: keeps the built networks and their adaptive layers,
+  // indexed by their position in the network (as checkpoints and TensorBoard name them).
+  void adopt_networks(std::shared_ptr<nn::Sequential> g, std::shared_ptr<nn::Sequential> d,
+                      const ActivationFactory& gf, const ActivationFactory& df) {
+    g_adaptive_ = gf.adaptive_layers();
+    d_adaptive_ = df.adaptive_layers();
+    index_adaptive_layers(g_adaptive_, *g);
+    index_adaptive_layers(d_adaptive_, *d);
+    generator_ = std::move(g);
+    discriminator_ = std::move(d);
+  }
+
   std::shared_ptr<nn::Module> generator_, discriminator_;
   std::vector<AdaptiveLayer> g_adaptive_, d_adaptive_;
 };

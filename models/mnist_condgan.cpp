@@ -50,12 +50,7 @@ MnistCondGan::MnistCondGan(const MnistGanSpec& spec, Generator& init, std::share
   d->add(std::make_shared<nn::Linear>(in, 1, init, true, dtype));
   d->add(df.output(spec.dis, Shape{1}));
 
-  generator_ = g;
-  discriminator_ = d;
-  g_adaptive_ = gf.adaptive_layers();
-  d_adaptive_ = df.adaptive_layers();
-  index_adaptive_layers(g_adaptive_, *g);
-  index_adaptive_layers(d_adaptive_, *d);
+  adopt_networks(g, d, gf, df);
 }
 
 Tensor MnistCondGan::generate(const Tensor& z, const Tensor& onehot) { return generator()(concat({z, onehot}, 1)); }

@@ -15,6 +15,7 @@
 #include "models/image_data.h"
 #include "training/trainer.h"
 #include "tests/temp_dir.h"
+#include "tests/tiny_image_run.h"
 
 using namespace aafgan;
 namespace fs = std::filesystem;
@@ -111,19 +112,9 @@ struct TinyRun {
   models::DcGan model;
   models::TrainOptions opt;
 
-  TinyRun(const fs::path& dir, int epochs) : model(spec(), init, DType::f32) {
-    opt.run_dir = dir.string();
-    opt.seed = 21;
-    opt.epochs = epochs;
-    opt.batch_size = 4;
-    opt.lr = 2e-4;
-    opt.log_every = 0;
-    opt.grid_samples = 4;
-    opt.grid_rows = 2;
-    opt.grid_cols = 2;
-    opt.grid_column_major = false;
-    opt.label = "[dcgan test]";
-  }
+  TinyRun(const fs::path& dir, int epochs)
+      : model(spec(), init, DType::f32),
+        opt(aafgan::testing::tiny_image_run_options(dir.string(), epochs, "[dcgan test]")) {}
   static models::DcGanSpec spec() {
     models::DcGanSpec s;
     s.gen_hidden = "SHReLU";

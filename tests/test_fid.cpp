@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/test_helpers.h"
+#include "tests/tiny_image_run.h"
 #include "data/fake_images.h"
 #include "engine/autograd.h"
 #include "engine/checkpoint.h"
@@ -412,18 +413,7 @@ TEST_CASE("fid metric: a tiny dcgan run writes fid and kid scores every epoch an
   CHECK(direct.fid > 0);
   CHECK(evaluator->score(model, 21, DType::f32).fid == direct.fid);
 
-  models::TrainOptions opt;
-  opt.run_dir = (tmp.path() / "run").string();
-  opt.seed = 21;
-  opt.epochs = 2;
-  opt.batch_size = 4;
-  opt.lr = 2e-4;
-  opt.log_every = 0;
-  opt.grid_samples = 4;
-  opt.grid_rows = 2;
-  opt.grid_cols = 2;
-  opt.grid_column_major = false;
-  opt.label = "[fid test]";
+  models::TrainOptions opt = aafgan::testing::tiny_image_run_options((tmp.path() / "run").string(), 2, "[fid test]");
   opt.metrics = fid_metrics(evaluator, 21, DType::f32);
   REQUIRE(opt.metrics.size() == 3);
   models::AdversarialTrainer trainer(model, data, opt, DType::f32, std::make_shared<Generator>(21, 4));
