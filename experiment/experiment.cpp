@@ -88,22 +88,40 @@ void check_object(const ConfigReader& r, const std::string& name, const json& v)
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+std::vector<std::string> model_names(kernels::ActUse use) {
+  std::vector<std::string> v{"default"};
+  for (Act a : kernels::kAllActs)
+    if (kernels::act_use(a) == use) v.push_back(kernels::act_name(a));
+  return v;
+}
+
+}  // namespace
+
 const std::vector<std::string>& output_model_names() {
-  static const std::vector<std::string> v{"default", "BHSA", "BHAA", "BHATA", "BHANA", "DSILU"};
+  static const std::vector<std::string> v = model_names(kernels::ActUse::output);
   return v;
 }
 
 const std::vector<std::string>& hidden_model_names() {
-  static const std::vector<std::string> v{"default", "SHReLU", "Mish", "MiDA"};
+  static const std::vector<std::string> v = model_names(kernels::ActUse::hidden);
   return v;
 }
 
+std::optional<Act> model_act(const std::string& name, kernels::ActUse use, const std::string& what) {
+  const bool output = use == kernels::ActUse::output;
+  check_name(name, what, output ? output_model_names() : hidden_model_names(), output ? "an output" : "a hidden");
+  if (name == "default") return std::nullopt;
+  return parse_act(name);
+}
+
 void check_output_model(const std::string& name, const std::string& what) {
-  check_name(name, what, output_model_names(), "an output");
+  model_act(name, kernels::ActUse::output, what);
 }
 
 void check_hidden_model(const std::string& name, const std::string& what) {
-  check_name(name, what, hidden_model_names(), "a hidden");
+  model_act(name, kernels::ActUse::hidden, what);
 }
 
 void ModelChoice::validate() const {

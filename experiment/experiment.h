@@ -4,16 +4,23 @@
 // models × seeds of §5 with the reference code's output layout.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/dtype.h"
+#include "engine/ops/adaptive.h"
 
 namespace aafgan::models {
 
-// Valid names, "default" first.
+// Valid names, "default" first, then the activation table's rows of that use
+// (kernels/math/act_table.h).
 const std::vector<std::string>& output_model_names();  // default BHSA BHAA BHATA BHANA DSILU
 const std::vector<std::string>& hidden_model_names();  // default SHReLU Mish MiDA
+
+// The activation `name` names where it is used as `use`; nullopt for "default". The one check of
+// a model name against the table: an Error naming `what` and listing the valid names otherwise.
+std::optional<Act> model_act(const std::string& name, kernels::ActUse use, const std::string& what);
 
 // Throw an Error naming `what` (e.g. "--gen" or "GEN_MODELS[1]") and listing the valid names.
 void check_output_model(const std::string& name, const std::string& what);

@@ -114,8 +114,14 @@ NetDims arch_dims(const Experiment& e, bool gen) {
   return {in, 1};
 }
 
+// The functions with parameters, which a config may give an initialiser: the table's rows.
 const std::vector<std::string>& activation_spellings() {
-  static const std::vector<std::string> v{"BHSA", "BHAA", "BHATA", "BHANA", "DSILU", "SHReLU", "MiDA"};
+  static const std::vector<std::string> v = [] {
+    std::vector<std::string> names;
+    for (Act a : kernels::kAllActs)
+      if (kernels::act_param_count(a) > 0) names.push_back(kernels::act_name(a));
+    return names;
+  }();
   return v;
 }
 

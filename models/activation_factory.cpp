@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "models/experiment.h"
+
 namespace aafgan::models {
 
 namespace {
@@ -19,9 +21,9 @@ std::string initializer_key(const std::string& act_name) {
 ActivationFactory::ActivationFactory(Net net, nlohmann::json initializers, Generator& gen, DType dtype)
     : net_(net), initializers_(std::move(initializers)), gen_(gen), dtype_(dtype) {}
 
-std::shared_ptr<nn::Module> ActivationFactory::adaptive(const std::string& name, const Shape& param_shape,
+std::shared_ptr<nn::Module> ActivationFactory::adaptive(Act act, const Shape& param_shape,
                                                         const std::string& label) {
-  const Act act = parse_act(name);
+  const std::string name = kernels::act_name(act);
   const Range range = net_ == Net::generator ? Range::sym : Range::unit;
   nlohmann::json init = nullptr;
   const std::string key = initializer_key(name);
@@ -33,17 +35,15 @@ std::shared_ptr<nn::Module> ActivationFactory::adaptive(const std::string& name,
 
 std::shared_ptr<nn::Module> ActivationFactory::hidden(const std::string& name, const Shape& param_shape,
                                                       const std::string& label, std::shared_ptr<nn::Module> fallback) {
-  if (name == "default") return fallback;
-  if (name != "SHReLU" && name != "Mish" && name != "MiDA")
-    fail("'{}' is not a hidden activation (expected default, SHReLU, Mish or MiDA)", name);
-  return adaptive(name, param_shape, label);
+  const std::optional<Act> act = model_act(name, kernels::ActUse::hidden, label);
+  if (!act) return fallback;
+  return adaptive(*act, param_shape, label);
 }
 
 std::shared_ptr<nn::Module> ActivationFactory::output(const std::string& name, const Shape& param_shape) {
-  if (name == "default") return net_ == Net::generator ? nn::Tanh() : nn::Sigmoid();
-  if (name != "BHSA" && name != "BHAA" && name != "BHATA" && name != "BHANA" && name != "DSILU")
-    fail("'{}' is not an output activation (expected default, BHSA, BHAA, BHATA, BHANA or DSILU)", name);
-  return adaptive(name, param_shape, "out");
+  const std::optional<Act> act = model_act(name, kernels::ActUse::output, "out");
+  if (!act) return net_ == Net::generator ? nn::Tanh() : nn::Sigmoid();
+  return adaptive(*act, param_shape, "out");
 }
 
 void index_adaptive_layers(std::vector<AdaptiveLayer>& layers, nn::Sequential& net) {

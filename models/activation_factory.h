@@ -41,7 +41,7 @@ class ActivationFactory {
   const std::vector<AdaptiveLayer>& adaptive_layers() const { return layers_; }
 
  private:
-  std::shared_ptr<nn::Module> adaptive(const std::string& name, const Shape& param_shape, const std::string& label);
+  std::shared_ptr<nn::Module> adaptive(Act act, const Shape& param_shape, const std::string& label);
 
   Net net_;
   nlohmann::json initializers_;

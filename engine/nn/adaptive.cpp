@@ -23,22 +23,10 @@ std::string label(Act act, Range range) {
   return s;
 }
 
-// activations.md's default table. The output functions' τ depends on the placement
-// (generator = sym, discriminator = unit); MiDA and SHReLU are the same anywhere.
+// activations.md's default table, as the activation table's rows give it per placement.
 Normal default_init(Act act, Range range, int k) {
-  switch (act) {
-    case Act::BHSA:
-    case Act::BHAA:
-    case Act::BHATA:
-    case Act::BHANA:
-      if (k == 0) return {0.5, 0.05};
-      return range == Range::sym ? Normal{0.25, 0.05} : Normal{0.7, 0.05};
-    case Act::MiDA: return k == 0 ? Normal{0.7, 0.01} : Normal{0.25, 0.01};
-    case Act::SHReLU: return {0.0, 0.2};
-    case Act::DSILU: return range == Range::sym ? Normal{1.0, 0.0} : Normal{0.58, 0.0};
-    case Act::Mish: break;
-  }
-  return {};
+  const kernels::ActInit i = kernels::act_default_init(act, range, k);
+  return {i.mean, i.std};
 }
 
 // The keys that may hold a per-parameter spec, most specific first.
@@ -48,7 +36,17 @@ std::vector<const char*> spec_keys(const char* param) {
   if (!std::strcmp(param, "tau1")) return {"t1", "tau1", "t", "tau"};
   if (!std::strcmp(param, "tau2")) return {"t2", "tau2", "t", "tau"};
   if (!std::strcmp(param, "beta")) return {"b", "beta"};
-  return {};
+  return {param};  // a parameter of a newer row: its own name
+}
+
+// Every key an initialiser object may hold: the spec keys of every parameter of the table.
+bool known_init_key(const std::string& key) {
+  if (key == "name" || key == "mean" || key == "std") return true;
+  for (Act a : kernels::kAllActs)
+    for (int k = 0; k < act_param_count(a); ++k)
+      for (const char* s : spec_keys(act_param_name(a, k)))
+        if (key == s) return true;
+  return false;
 }
 
 double number(const nlohmann::json& j, const char* key, const std::string& ctx) {
@@ -94,12 +92,9 @@ AdaptiveActivation::AdaptiveActivation(Act act, Range range, const Shape& param_
   if (init.is_object() && !init.empty()) {
     AAFGAN_CHECK(init.contains("name") && init["name"].is_string(), "{}: missing \"name\"", ctx);
     name = init["name"].get<std::string>();
-    static const char* const kKeys[] = {"name", "mean", "std", "l", "lambda", "t", "tau",
-                                        "t1", "tau1", "t2", "tau2", "b", "beta"};
     for (const auto& item : init.items()) {
       const std::string& key = item.key();
-      const bool known = std::any_of(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return key == k; });
-      AAFGAN_CHECK(known || key.rfind('_', 0) == 0, "{}: unknown key \"{}\"", ctx, key);
+      AAFGAN_CHECK(known_init_key(key) || key.rfind('_', 0) == 0, "{}: unknown key \"{}\"", ctx, key);
     }
   }
   AAFGAN_CHECK(name == "default" || name == "normal" || name == "xavier_normal",

@@ -11,9 +11,6 @@ namespace aafgan {
 
 namespace {
 
-constexpr Act kAllActs[] = {Act::BHSA, Act::BHAA, Act::BHATA, Act::BHANA,
-                            Act::DSILU, Act::SHReLU, Act::Mish, Act::MiDA};
-
 std::string act_label(Act act, Range range) {
   if (!kernels::act_uses_range(act)) return kernels::act_name(act);
   return fmt::format("{} ({})", kernels::act_name(act), kernels::range_name(range));
@@ -30,7 +27,7 @@ std::string param_names(Act act) {
 
 Act parse_act(const std::string& name) {
   std::string valid;
-  for (Act a : kAllActs) {
+  for (Act a : kernels::kAllActs) {
     if (name == kernels::act_name(a)) return a;
     valid += (valid.empty() ? "" : ", ") + std::string(kernels::act_name(a));
   }
