@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "models/experiment.h"
+#include "experiment/experiment.h"
 
 namespace aafgan::models {
 

@@ -9,8 +9,9 @@ import re
 import sys
 
 # Who may include whom, bottom up: base is the ground floor; data, report and tensorboard stand
-# beside engine on it; models, experiment and grid on the engine; training on those; metrics on
-# training; the apps and benches on everything.
+# beside engine on it; experiment and grid on the engine; models (built from an experiment's
+# choices) on experiment; training on those; metrics on training; the apps and benches on
+# everything.
 ALLOWED = {
     "base": set(),
     "kernels": {"base"},
@@ -18,7 +19,7 @@ ALLOWED = {
     "data": {"base", "kernels"},
     "report": {"base"},
     "tensorboard": {"base"},
-    "models": {"base", "kernels", "engine", "data"},
+    "models": {"base", "kernels", "engine", "data", "experiment"},
     "experiment": {"base", "kernels", "engine"},
     "grid": {"base", "kernels", "engine"},
     "training": {"base", "kernels", "engine", "data", "tensorboard", "models", "experiment", "grid"},
