@@ -45,6 +45,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/activations.h"
+#include "kernels/cuda/fast_div.cuh"
 #include "kernels/cuda/sync_mode.h"
 
 namespace aafgan::kernels::cuda {
@@ -84,21 +85,6 @@ template <typename T>
 const char* type_name() {
   return sizeof(T) == 4 ? "f32" : "f64";
 }
-
-// n / d for 32-bit n < 2^31 by a run-time constant d, as a multiply-high and a shift (the
-// method of Granlund & Montgomery, as in PyTorch's IntDivider): the index math of a
-// memory-bound kernel must not cost a hardware division per element.
-struct FastDiv {
-  uint32_t d = 1, magic = 1, shift = 0;
-  FastDiv() = default;
-  explicit FastDiv(uint32_t divisor) : d(divisor) {
-    for (shift = 0; shift < 32; ++shift)
-      if ((uint64_t(1) << shift) >= divisor) break;
-    const uint64_t m = ((uint64_t(1) << 32) * ((uint64_t(1) << shift) - divisor)) / divisor + 1;
-    magic = static_cast<uint32_t>(m);
-  }
-  __device__ __forceinline__ uint32_t div(uint32_t n) const { return (__umulhi(n, magic) + n) >> shift; }
-};
 
 template <typename T>
 struct ParamPtrs {

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/fast_div.cuh"
 #include "kernels/cuda/sync_mode.h"
 
 namespace aafgan::kernels::cuda::ops_detail {
@@ -84,20 +85,6 @@ void check_count(const char* fn, int64_t n, const Sizes& sizes) {
 struct NStr {
   int64_t n;
   std::string operator()() const { return "n=" + std::to_string(n); }
-};
-
-// n / d for 32-bit n < 2^31 by a run-time constant d, as a multiply-high and a shift (Granlund &
-// Montgomery, as PyTorch's IntDivider), so index math does not cost a hardware division.
-struct FastDiv {
-  uint32_t d = 1, magic = 1, shift = 0;
-  FastDiv() = default;
-  explicit FastDiv(uint32_t divisor) : d(divisor) {
-    for (shift = 0; shift < 32; ++shift)
-      if ((uint64_t(1) << shift) >= divisor) break;
-    const uint64_t m = ((uint64_t(1) << 32) * ((uint64_t(1) << shift) - divisor)) / divisor + 1;
-    magic = static_cast<uint32_t>(m);
-  }
-  __device__ __forceinline__ uint32_t div(uint32_t n) const { return (__umulhi(n, magic) + n) >> shift; }
 };
 
 // --- 16-byte units ------------------------------------------------------------------------------
