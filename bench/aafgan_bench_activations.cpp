@@ -10,6 +10,9 @@
 //
 //   aafgan_bench_activations [--device cpu|cuda|all] [--threads N] [--iters N]
 //                            [--funcs BHSA,MiDA,...] [--sizes small|large|all]
+//
+// Over 400 lines on purpose: one benchmark's protocol (sizes, layouts, both devices, the
+// bandwidth roofline) in one place.
 #include <omp.h>
 
 #include <CLI/CLI.hpp>

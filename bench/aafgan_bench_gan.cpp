@@ -11,6 +11,9 @@
 //
 //   aafgan_bench_gan [--arch mnist|dcgan] [--models gen/dis/gen_hidden/dis_hidden,...] [--threads N] [--iters N]
 //                    [--warmup N] [--block N] [--torch] [--torch-preload LIB]
+//
+// Over 400 lines on purpose: one benchmark's whole protocol (models, warm-up, interleaved
+// PyTorch side, tables) in one place, so that a reader checks the comparison's fairness at once.
 #include <sys/wait.h>
 #include <unistd.h>
 

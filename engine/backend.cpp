@@ -6,6 +6,9 @@
 // A build without CUDA still compiles every CUDA call below (the kernels/cuda headers are
 // plain C++), but `on` never invokes them, so nothing of kernels/cuda is linked: on such a
 // build a CUDA tensor reaches `no_backend`, the one place that says so.
+//
+// Over 400 lines on purpose: the router is one file so that every op's CPU/CUDA twin pair is
+// seen side by side (dlib's tensor_tools.cpp), each entry a few lines.
 #include "engine/backend.h"
 
 #include <cstring>

@@ -5,6 +5,9 @@
 //   backward_data    dx = convᵀ(dy, w)         cudnnConvolutionBackwardData
 //   backward_filter  dw = Σ dy ⋆ x             cudnnConvolutionBackwardFilter
 // A transposed convolution uses the same three with its input and output swapped.
+//
+// Over 400 lines on purpose: the three directions share the descriptor set-up, the algorithm
+// search and its cache; split apart they would have to expose all three.
 #include <algorithm>
 #include <optional>
 #include <string>
