@@ -23,7 +23,7 @@
 // The range variant is a template argument, so k = 2 or 4 is a constant and /k a multiply.
 //
 // f32 precision: the roots and quotients of the bi-hyperbolic family, MiDA and SHReLU use the
-// MUFU square root, reciprocal square root and reciprocal on the device (kernels/math/activations.h:
+// MUFU square root, reciprocal square root and reciprocal on the device (kernels/math/act_common.h:
 // dev_hypot, hyp_inv, quot), exact to a few ulp while the element lies in the domain that
 // f32_fast_ok checks (|kλx| ≤ 2^40, kτ zero or within [2^-40, 2^40]: every realistic element;
 // for MiDA's backward also away from its knees at small τ). The hot loops evaluate every unit
@@ -192,7 +192,7 @@ __device__ __forceinline__ bool in_fast_range(float v) {
 }
 
 // Whether the f32 formulas of A may use the MUFU primitives for this element (see
-// kernels/math/activations.h, dev_hypot): then every square stays below 2^83 and every root and
+// kernels/math/act_common.h, dev_hypot): then every square stays below 2^83 and every root and
 // denominator is 0 (guarded in the formulas) or at least 2^-48, far inside the normal range.
 // The argument expressions are the formulas' own (k·λ·x, k·τ, 2λ·softplus(x)), so the compiler
 // shares them with the formulas. Bwd: for the backward.
@@ -240,7 +240,7 @@ __device__ __forceinline__ bool unit_in_domain(const T (&xv)[V], const T (&pv)[V
 }
 
 // What a formula needs of one parameter slot that does not depend on x, formed once per slot
-// by the kernels that walk many elements of a slot: BHANA's normalisation (kernels/math/activations.h,
+// by the kernels that walk many elements of a slot: BHANA's normalisation (kernels/math/act/bhana.h,
 // bhana_slot); nothing for the other functions.
 template <Act A, typename T>
 struct SlotConsts {};
