@@ -155,15 +155,33 @@ struct Workspace {
   T* wide(int t) const { return col(t) + col_elems; }
 };
 
+// What the three column products share: the K×L column sizes, the batch split over threads, the
+// images per chunk (so that a chunk's columns and products stay in cache) and the workspace.
+template <typename T>
+struct ColumnPlan {
+  int64_t kc, len, image;
+  BatchSplit split;
+  int64_t chunk;
+  bool pointwise;
+  Workspace<T> ws;
+  ColumnPlan(int64_t n, const ConvGeometry& g, int64_t m)
+      : kc(g.col_rows()),
+        len(g.col_cols()),
+        image(g.channels * g.height * g.width),
+        split(split_batch(n)),
+        chunk(chunk_size((n + split.threads - 1) / split.threads, split.threads, (kc + m) * len, sizeof(T), len)),
+        pointwise(is_pointwise(g)),
+        ws(split.threads, chunk, kc, m, len, pointwise) {}
+};
+
 // o [n, m, OH·OW] = wm [m, K] · im2col(a), plus bias[m] when given.
 template <typename T>
 void columns_forward(const T* a, int64_t n, const ConvGeometry& g, const T* wm, int64_t m, const T* bias, T* o) {
-  const int64_t kc = g.col_rows(), len = g.col_cols(), image = g.channels * g.height * g.width;
-  const BatchSplit split = split_batch(n);
-  const int64_t chunk =
-      chunk_size((n + split.threads - 1) / split.threads, split.threads, (kc + m) * len, sizeof(T), len);
-  const bool pointwise = is_pointwise(g);
-  const Workspace<T> ws(split.threads, chunk, kc, m, len, pointwise);
+  const ColumnPlan<T> plan(n, g, m);
+  const int64_t kc = plan.kc, len = plan.len, image = plan.image, chunk = plan.chunk;
+  const bool pointwise = plan.pointwise;
+  const BatchSplit& split = plan.split;
+  const Workspace<T>& ws = plan.ws;
   run_split(split, n, [&](int t, int64_t first, int64_t count) {
     for (int64_t b0 = first; b0 < first + count; b0 += chunk) {
       const int64_t b = std::min(chunk, first + count - b0);
@@ -185,12 +203,11 @@ void columns_forward(const T* a, int64_t n, const ConvGeometry& g, const T* wm, 
 // a [n, C, H, W] = col2im(wmᵀ · o), o [n, m, OH·OW].
 template <typename T>
 void columns_backward(const T* o, int64_t n, const ConvGeometry& g, const T* wm, int64_t m, T* a) {
-  const int64_t kc = g.col_rows(), len = g.col_cols(), image = g.channels * g.height * g.width;
-  const BatchSplit split = split_batch(n);
-  const int64_t chunk =
-      chunk_size((n + split.threads - 1) / split.threads, split.threads, (kc + m) * len, sizeof(T), len);
-  const bool pointwise = is_pointwise(g);
-  const Workspace<T> ws(split.threads, chunk, kc, m, len, pointwise);
+  const ColumnPlan<T> plan(n, g, m);
+  const int64_t kc = plan.kc, len = plan.len, image = plan.image, chunk = plan.chunk;
+  const bool pointwise = plan.pointwise;
+  const BatchSplit& split = plan.split;
+  const Workspace<T>& ws = plan.ws;
   run_split(split, n, [&](int t, int64_t first, int64_t count) {
     for (int64_t b0 = first; b0 < first + count; b0 += chunk) {
       const int64_t b = std::min(chunk, first + count - b0);
@@ -213,12 +230,11 @@ void columns_backward(const T* o, int64_t n, const ConvGeometry& g, const T* wm,
 // gw [m, K] = Σ over images of o_b · im2col(a_b)ᵀ. Threads sum their shares apart, then add up.
 template <typename T>
 void weight_grad(const T* o, const T* a, int64_t n, const ConvGeometry& g, int64_t m, T* gw) {
-  const int64_t kc = g.col_rows(), len = g.col_cols(), image = g.channels * g.height * g.width;
-  const BatchSplit split = split_batch(n);
-  const int64_t chunk =
-      chunk_size((n + split.threads - 1) / split.threads, split.threads, (kc + m) * len, sizeof(T), len);
-  const bool pointwise = is_pointwise(g);
-  const Workspace<T> ws(split.threads, chunk, kc, m, len, pointwise);
+  const ColumnPlan<T> plan(n, g, m);
+  const int64_t kc = plan.kc, len = plan.len, image = plan.image, chunk = plan.chunk;
+  const bool pointwise = plan.pointwise;
+  const BatchSplit& split = plan.split;
+  const Workspace<T>& ws = plan.ws;
   const std::unique_ptr<T[]> partials = scratch<T>((split.threads - 1) * m * kc);
   std::vector<char> ran(static_cast<size_t>(split.threads), 0);
   run_split(split, n, [&](int t, int64_t first, int64_t count) {
