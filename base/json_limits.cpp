@@ -136,20 +136,11 @@ json read_json_file_within(const std::string& path, const std::string& what, con
   }
   // One byte past the limit tells a file that grew since its size was taken.
   std::string text(static_cast<size_t>(file.size) + 1, '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(file.fd, &text[got], text.size() - got);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(file.fd);
-      fail("{}: cannot read {}: {}", path, what, std::strerror(err));
-    }
-    got += static_cast<size_t>(n);
-  }
+  const int64_t got = read_fully(file.fd, &text[0], text.size());
+  const int err = errno;
   ::close(file.fd);
-  text.resize(got);
+  if (got < 0) fail("{}: cannot read {}: {}", path, what, std::strerror(err));
+  text.resize(static_cast<size_t>(got));
   if (text.size() > limits.max_bytes) fail("{}: over {} (it grew while read); {} holds at most that", path,
                                            size_text(limits.max_bytes), what);
   return parse_json_within(text, path, limits);

@@ -24,6 +24,16 @@ struct JsonLimits {
   const char* top_key_noun = nullptr;
 };
 
+// A run folder's config.json, read back as its completion marker by the apps and the report: the
+// experiment as the app read it (a config of at most 4 MiB and 64 levels, experiment/config_file.h,
+// which fuzz/fuzz_experiment bounds at 8x its input when written out), one level deeper.
+inline JsonLimits run_config_json_limits() {
+  JsonLimits l;
+  l.max_bytes = size_t{64} << 20;
+  l.max_depth = 66;
+  return l;
+}
+
 // Parses `text`; aafgan::Error starting with `where` on text over max_bytes, nesting deeper than
 // max_depth, a key repeated in one object, or anything that is not JSON (nlohmann's message, cut
 // to 240 characters: it quotes the token it stopped in, which may be megabytes).

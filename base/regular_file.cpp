@@ -44,4 +44,16 @@ RegularFile open_regular_file(const std::string& path) {
   return {fd, static_cast<uint64_t>(opened.st_size)};
 }
 
+int64_t read_fully(int fd, void* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::read(fd, static_cast<char*>(buf) + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return static_cast<int64_t>(got);
+}
+
 }  // namespace aafgan

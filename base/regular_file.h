@@ -21,4 +21,8 @@ struct RegularFile {
 };
 RegularFile open_regular_file(const std::string& path);
 
+// Reads up to `n` bytes of `fd` into `buf`, retrying reads that a signal interrupted, until `n`
+// bytes or the end of the file: the count read, or -1 with errno set on an error.
+int64_t read_fully(int fd, void* buf, size_t n);
+
 }  // namespace aafgan

@@ -202,20 +202,11 @@ Checkpoint load_checkpoint(const std::string& path) {
     fail("cannot open checkpoint {}", e.what());
   }
   std::vector<unsigned char> data(static_cast<size_t>(file.size));
-  size_t got = 0;
-  while (got < data.size()) {
-    const ssize_t r = ::read(file.fd, data.data() + got, data.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      const std::string why = errno_text();
-      ::close(file.fd);
-      fail("cannot read checkpoint '{}': {}", path, why);
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
+  const int64_t got = read_fully(file.fd, data.data(), data.size());
+  const std::string why = got < 0 ? errno_text() : "";
   ::close(file.fd);
-  data.resize(got);  // a file that shrank since fstat is then reported as truncated
+  if (got < 0) fail("cannot read checkpoint '{}': {}", path, why);
+  data.resize(static_cast<size_t>(got));  // a file that shrank since fstat is then reported as truncated
   const size_t size = data.size();
 
   const size_t magic_seen = std::min(size, sizeof(kMagic));

@@ -16,15 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// config.json is the experiment as the app read it (a config of at most 4 MiB and 64 levels,
-// experiment/config_file.h), which the harness fuzz/fuzz_experiment bounds at 8x its input.
-JsonLimits config_marker_limits() {
-  JsonLimits l;
-  l.max_bytes = size_t{64} << 20;
-  l.max_depth = 66;
-  return l;
-}
-
 // The epochs a checkpoint has finished (its position: epoch E, batch B means E done), or -1.
 int checkpoint_epochs(const fs::path& path, std::string& problem) {
   if (!fs::exists(path)) return -1;
@@ -47,7 +38,7 @@ int marker_epochs(const fs::path& path, std::string& problem) {
   }
   nlohmann::json j;
   try {
-    j = read_json_file_within(path.string(), "a run's config.json", config_marker_limits());
+    j = read_json_file_within(path.string(), "a run's config.json", run_config_json_limits());
   } catch (const Error& e) {
     problem = e.what();
     return -1;

@@ -67,13 +67,9 @@ namespace {
 std::string marker_problem(const fs::path& path, int epochs_recorded) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == 0) return "config.json is empty";
-  // The apps write the experiment as read (at most 4 MiB and 64 levels, growing at most 8x).
-  JsonLimits limits;
-  limits.max_bytes = size_t{64} << 20;
-  limits.max_depth = 66;
   nlohmann::json j;
   try {
-    j = read_json_file_within(path.string(), "a run's config.json", limits);
+    j = read_json_file_within(path.string(), "a run's config.json", run_config_json_limits());
   } catch (const Error& e) {
     return fmt::format("config.json is unreadable ({})", e.what());
   }

@@ -51,18 +51,12 @@ RecordScan scan_records(const std::string& path) {
          kMaxEventFileBytes >> 20);
   }
   std::string bytes(file.size, '\0');
-  size_t got = 0;
-  int error = 0;
-  while (got < bytes.size()) {
-    const ssize_t n = ::read(file.fd, bytes.data() + got, bytes.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) error = errno;
-    if (n <= 0) break;  // an error, or a file cut while being read (then what is there is scanned)
-    got += static_cast<size_t>(n);
-  }
+  // A file cut while being read is scanned as far as it goes.
+  const int64_t got = read_fully(file.fd, bytes.data(), bytes.size());
+  const int error = got < 0 ? errno : 0;
   close_file();
   AAFGAN_CHECK(error == 0, "cannot read event file '{}': {}", path, std::strerror(error));
-  bytes.resize(got);
+  bytes.resize(static_cast<size_t>(got));
   RecordScan scan;
   scan.file_bytes = bytes.size();
   uint64_t at = 0;

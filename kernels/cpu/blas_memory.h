@@ -40,7 +40,8 @@ BlasAddressSpace fit_blas_address_space(uint64_t limit_bytes, uint64_t in_use_by
 int openblas_start_threads(const std::function<const char*(const char*)>& env, int cpus);
 
 // What the start-up check did when the limit left room for fewer threads than OpenBLAS would
-// start ("" when it did nothing), for the apps to print: the check runs before stdio may be used.
+// start ("" when it did nothing), for the apps to print: the check ran in the program's first
+// image, before it re-executed itself, and passes the note on in the environment.
 const std::string& blas_start_note();
 
 // RLIMIT_AS's soft limit in bytes, UINT64_MAX when unlimited.
